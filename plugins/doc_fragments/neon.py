@@ -55,8 +55,16 @@ notes:
     HTTP 429 answers.
 """
 
+    # Descriptions of the attributes; each module sets their support.
     ATTRIBUTES = r"""
 attributes:
+  check_mode:
+    description: Can run in check mode and return a changed status prediction without modifying anything.
+  diff_mode:
+    description: Returns details on what has changed (or would change in check mode) when run in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row with the same arguments, the second run reports no change and writes nothing.
   action_group:
     description: Use C(group/neon_ops.neon.neon) in C(module_defaults) to set the connection options once.
     support: full

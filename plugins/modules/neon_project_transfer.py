@@ -19,7 +19,7 @@ description:
     never sent; everything else moves, and they are reported in RV(blocked).
   - A partial failure says exactly what moved (RV(transferred)), what did not (RV(remaining)) and why (RV(errors)).
 author:
-  - neon_ops.neon contributors
+  - neon_ops.neon contributors (@neon-ops)
 extends_documentation_fragment:
   - neon_ops.neon.neon
   - neon_ops.neon.neon.ATTRIBUTES

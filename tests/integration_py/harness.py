@@ -46,7 +46,7 @@ def run_playbook(playbook, args=(), env=None, timeout=600, cwd=None):
            playbook] + list(args)
     try:
         return subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, timeout=timeout,
-                              cwd=cwd or ROOT)
+                              check=False, cwd=cwd or ROOT)
     finally:
         if tmp:
             os.unlink(tmp.name)

@@ -205,7 +205,6 @@ def test_406_project_count_and_region(emu):
     assert "projects_count" in result["msg"]
 
 
-
 def test_406_region_not_offered_by_the_destination(emu):
     result, _ = run_module(MODULE, params(emu, source_org_id=LAUNCH, org_id=SMALL, projects=["p-launch-eu"]))
     assert result.get("failed") is True and result["changed"] is False
