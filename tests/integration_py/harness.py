@@ -84,3 +84,17 @@ def run_module(module, params, check=False, diff=False, verbosity=0, env=None):
                                                                                                proc.stderr))
         with open(out) as handle:
             return json.load(handle), proc
+
+
+def recap(stdout, host="localhost"):
+    """The PLAY RECAP counters of ``host`` (ok, changed, failed, ...) as ints, from ansible-playbook's output."""
+    for line in stdout.splitlines():
+        name, sep, counters = line.partition(":")
+        if sep and name.strip() == host and "changed=" in counters:
+            return {key: int(value) for key, value in (item.split("=") for item in counters.split())}
+    raise AssertionError("no PLAY RECAP line for %s in:\n%s" % (host, stdout))
+
+
+def neon_env(emu, api_key):
+    """The environment that points the collection's modules at an emulator with a key (as a user would)."""
+    return {"NEON_API_KEY": api_key, "NEON_API_URL": emu.api_url}
