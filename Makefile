@@ -20,8 +20,10 @@ VENV := $(BUILD)/venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements.stamp
 CONSTRAINTS := requirements-test-constraints.txt
-REQUIREMENTS := $(sort $(wildcard requirements*.txt))
+BENCH_REQUIREMENTS := requirements-bench.txt
+REQUIREMENTS := $(filter-out $(BENCH_REQUIREMENTS),$(sort $(wildcard requirements*.txt)))
 REQUIREMENTS_INSTALL := $(filter-out $(CONSTRAINTS),$(REQUIREMENTS))
+BENCH_STAMP := $(VENV)/.bench-requirements.stamp
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/neon_ops/neon
 EXCHANGES := $(BUILD)/exchanges.jsonl
@@ -174,11 +176,17 @@ test-long: venv collection-link
 # ---------------------------------------------------------------------------------------------------------
 # benchmarks, demo, emulator
 
-bench: venv collection-link
+# The plot's dependencies (matplotlib) are for the benchmark only: make test never installs them.
+$(BENCH_STAMP): $(BENCH_REQUIREMENTS) $(STAMP)
+	@PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "$(BIN)/python" -m pip install --quiet -r $(BENCH_REQUIREMENTS) \
+		2> >(grep -v --line-buffered 'is ignored: it is neither a file nor a directory' >&2)
+	@touch "$@"
+
+bench: venv collection-link $(BENCH_STAMP)
 	@if [ ! -f bench/run.py ]; then echo "bench: FAILED: bench/run.py does not exist yet" >&2; exit 1; fi
 	@$(TEST_ENV) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
-bench-big: venv collection-link
+bench-big: venv collection-link $(BENCH_STAMP)
 	@if [ ! -f bench/run.py ]; then echo "bench-big: FAILED: bench/run.py does not exist yet" >&2; exit 1; fi
 	@$(TEST_ENV) $(BIN)/python bench/run.py --big $(BENCH_ARGS)
 
