@@ -48,7 +48,7 @@ def test_check_mode_predicts_then_real_run_then_rerun_changes_nothing(emu):
     assert predicted["msg"].startswith("Would transfer 3 project(s)")
 
     emu.reset_log()
-    done, _ = run_module(MODULE, args)
+    done, _proc = run_module(MODULE, args)
     for key in ("changed", "transferred", "already_present", "blocked", "missing", "remaining"):
         assert done[key] == predicted[key], key
     assert moved_since(before, emu.ownership()) == {pid: (SRC, DEST) for pid in PLAIN[:3]}
@@ -57,7 +57,7 @@ def test_check_mode_predicts_then_real_run_then_rerun_changes_nothing(emu):
     assert done["api_requests"] == len(emu.request_log)
 
     emu.reset_log()
-    again, _ = run_module(MODULE, args, check=False)
+    again, _proc = run_module(MODULE, args, check=False)
     assert again["changed"] is False and not again.get("failed")
     assert again["transferred"] == [] and sorted(again["already_present"]) == sorted(PLAIN[:3] + ["p-dest-1"])
     assert emu.writes() == []
@@ -66,7 +66,7 @@ def test_check_mode_predicts_then_real_run_then_rerun_changes_nothing(emu):
 
 def test_source_found_by_the_module_across_orgs(emu):
     before = emu.ownership()
-    result, _ = run_module(MODULE, params(emu, org_name="Destination", projects=["p-plain-1", "p-other-1"]))
+    result, _proc = run_module(MODULE, params(emu, org_name="Destination", projects=["p-plain-1", "p-other-1"]))
     assert result["changed"] is True and not result.get("failed")
     assert moved_since(before, emu.ownership()) == {"p-plain-1": (SRC, DEST), "p-other-1": (OTHER, DEST)}
     assert sorted(b["source_org_id"] for b in result["batches"]) == sorted([SRC, OTHER])
@@ -77,7 +77,7 @@ def test_source_found_by_the_module_across_orgs(emu):
 def test_many_ids_without_source_are_found_by_listing(emu):
     wanted = ["bulk-%06d" % n for n in range(1, 31)] + ["p-plain-2"]
     before = emu.ownership()
-    result, _ = run_module(MODULE, params(emu, org_id=DEST, projects=wanted))
+    result, _proc = run_module(MODULE, params(emu, org_id=DEST, projects=wanted))
     assert not result.get("failed"), result["msg"]
     assert set(moved_since(before, emu.ownership())) == set(wanted)
     assert not [r for r in emu.request_log if "/projects/" in r["path"] and r["method"] == "GET"]
@@ -86,7 +86,7 @@ def test_many_ids_without_source_are_found_by_listing(emu):
 def test_all_projects_in_capped_batches_within_the_request_bound(emu):
     before = emu.ownership()
     total = sum(1 for owner in before.values() if owner == OTHER)
-    result, _ = run_module(MODULE, params(emu, source_org_id=OTHER, org_id=DEST, all_projects=True,
+    result, _proc = run_module(MODULE, params(emu, source_org_id=OTHER, org_id=DEST, all_projects=True,
                                           exclude=["bulk-000001"], batch_size=400))
     assert not result.get("failed"), result["msg"]
     assert len(result["transferred"]) == total - 1
@@ -100,7 +100,7 @@ def test_all_projects_in_capped_batches_within_the_request_bound(emu):
 
 def test_integration_projects_are_never_sent_and_fail_the_task(emu):
     before = emu.ownership()
-    result, _ = run_module(MODULE, params(emu, source_org_id=SRC, org_id=DEST, all_projects=True))
+    result, _proc = run_module(MODULE, params(emu, source_org_id=SRC, org_id=DEST, all_projects=True))
     assert result.get("failed") is True and result["changed"] is True
     assert sorted((b["id"], b["integration"]) for b in result["blocked"]) == [
         ("p-github-1", "github"), ("p-vercel-1", "vercel")]
@@ -112,11 +112,11 @@ def test_integration_projects_are_never_sent_and_fail_the_task(emu):
 
 
 def test_skip_blocked_reports_and_succeeds(emu):
-    result, _ = run_module(MODULE, params(emu, source_org_name="Source", org_id=DEST, all_projects=True,
+    result, _proc = run_module(MODULE, params(emu, source_org_name="Source", org_id=DEST, all_projects=True,
                                           skip_blocked=True))
     assert not result.get("failed") and result["changed"] is True
     assert len(result["blocked"]) == 2
-    again, _ = run_module(MODULE, params(emu, source_org_name="Source", org_id=DEST, all_projects=True,
+    again, _proc = run_module(MODULE, params(emu, source_org_name="Source", org_id=DEST, all_projects=True,
                                          skip_blocked=True))
     assert again["changed"] is False and len(again["blocked"]) == 2
 
@@ -135,7 +135,7 @@ def test_refusals_before_any_request(emu, options, needles):
     args = params(emu, source_org_id=SRC, org_id=DEST)
     args.update(options)
     args = {k: v for k, v in args.items() if v is not None}
-    result, _ = run_module(MODULE, args)
+    result, _proc = run_module(MODULE, args)
     assert_refused(emu, result, *needles)
     assert emu.request_log == [] and result["api_requests"] == 0
 
@@ -143,12 +143,12 @@ def test_refusals_before_any_request(emu, options, needles):
 def test_plain_http_to_a_remote_host_is_refused(emu):
     args = params(emu, org_id=DEST, projects=["p-plain-1"])
     args["api_url"] = "http://console.neon.tech/api/v2"
-    result, _ = run_module(MODULE, args)
+    result, _proc = run_module(MODULE, args)
     assert_refused(emu, result, "http://console.neon.tech/api/v2", "only https")
 
 
 def test_missing_projects_refused_before_any_write(emu):
-    result, _ = run_module(MODULE, params(emu, source_org_id=SRC, org_id=DEST,
+    result, _proc = run_module(MODULE, params(emu, source_org_id=SRC, org_id=DEST,
                                           projects=["p-plain-1", "p-nope-1", "p-other-1"]))
     assert_refused(emu, result, "p-nope-1", "p-other-1")
     assert result["missing"] == ["p-nope-1", "p-other-1"]
@@ -156,24 +156,24 @@ def test_missing_projects_refused_before_any_write(emu):
 
 @pytest.mark.parametrize("key", [ORG_KEY, PROJECT_KEY])
 def test_org_and_project_scoped_keys_refused(emu, key):
-    result, _ = run_module(MODULE, params(emu, api_key=key, source_org_id=SRC, org_id=DEST, projects=["p-plain-1"]))
+    result, _proc = run_module(MODULE, params(emu, api_key=key, source_org_id=SRC, org_id=DEST, projects=["p-plain-1"]))
     assert_refused(emu, result, "personal API key", SRC)
 
 
 @pytest.mark.parametrize("name, needles", [("Twin", [TWIN_A, TWIN_B]), ("Nobody", ["none", DEST, SRC])])
 def test_org_name_must_match_exactly_one(emu, name, needles):
-    result, _ = run_module(MODULE, params(emu, org_name=name, source_org_id=SRC, projects=["p-plain-1"]))
+    result, _proc = run_module(MODULE, params(emu, org_name=name, source_org_id=SRC, projects=["p-plain-1"]))
     assert_refused(emu, result, repr(name), *needles)
 
 
 def test_unknown_destination_refused(emu):
-    result, _ = run_module(MODULE, params(emu, org_id="org-nowhere-0001", source_org_id=SRC,
+    result, _proc = run_module(MODULE, params(emu, org_id="org-nowhere-0001", source_org_id=SRC,
                                           projects=["p-plain-1"]))
     assert_refused(emu, result, "org-nowhere-0001")
 
 
 def test_viewer_of_the_source_gets_a_clear_403(emu):
-    result, _ = run_module(MODULE, params(emu, api_key=BOB_KEY, source_org_id=SRC, org_id=DEST,
+    result, _proc = run_module(MODULE, params(emu, api_key=BOB_KEY, source_org_id=SRC, org_id=DEST,
                                           projects=["p-plain-1"]))
     assert result.get("failed") is True and result["changed"] is False
     assert result["errors"][0]["status"] == 403
@@ -183,7 +183,7 @@ def test_viewer_of_the_source_gets_a_clear_403(emu):
 
 def test_406_plan_order_names_each_limit(emu):
     before = emu.ownership()
-    result, _ = run_module(MODULE, params(emu, source_org_id=SRC, org_id=SMALL, projects=["p-plain-1"]))
+    result, _proc = run_module(MODULE, params(emu, source_org_id=SRC, org_id=SMALL, projects=["p-plain-1"]))
     assert result.get("failed") is True and result["changed"] is False
     error = result["errors"][0]
     assert error["status"] == 406
@@ -194,7 +194,7 @@ def test_406_plan_order_names_each_limit(emu):
 
 
 def test_406_project_count_and_region(emu):
-    result, _ = run_module(MODULE, params(emu, source_org_id=LAUNCH, org_id=SMALL, batch_size=1,
+    result, _proc = run_module(MODULE, params(emu, source_org_id=LAUNCH, org_id=SMALL, batch_size=1,
                                           projects=["p-launch-000001", "p-launch-000002", "p-launch-000003"]))
     # SMALL has 1 project and room for 3: two batches land, the third fails; what moved stays reported.
     assert result.get("failed") is True and result["changed"] is True
@@ -206,7 +206,7 @@ def test_406_project_count_and_region(emu):
 
 
 def test_406_region_not_offered_by_the_destination(emu):
-    result, _ = run_module(MODULE, params(emu, source_org_id=LAUNCH, org_id=SMALL, projects=["p-launch-eu"]))
+    result, _proc = run_module(MODULE, params(emu, source_org_id=LAUNCH, org_id=SMALL, projects=["p-launch-eu"]))
     assert result.get("failed") is True and result["changed"] is False
     assert [item["name"] for item in result["errors"][0]["limits"]] == ["project_region"]
     assert "region" in result["msg"]
@@ -215,17 +215,17 @@ def test_406_region_not_offered_by_the_destination(emu):
 
 def test_personal_account_endpoint_while_it_exists(emu):
     before = emu.ownership()
-    result, _ = run_module(MODULE, params(emu, from_personal_account=True, org_id=DEST, projects=["p-legacy-1"]))
+    result, _proc = run_module(MODULE, params(emu, from_personal_account=True, org_id=DEST, projects=["p-legacy-1"]))
     assert not result.get("failed"), result["msg"]
     assert moved_since(before, emu.ownership()) == {"p-legacy-1": (None, DEST)}
     assert [w["path"] for w in emu.writes()] == ["/api/v2/users/me/projects/transfer"]
-    again, _ = run_module(MODULE, params(emu, from_personal_account=True, org_id=DEST, projects=["p-legacy-1"]))
+    again, _proc = run_module(MODULE, params(emu, from_personal_account=True, org_id=DEST, projects=["p-legacy-1"]))
     assert again["changed"] is False
 
 
 def test_personal_account_endpoint_after_its_sunset(emulator_factory):
     emu = emulator_factory(personal_transfer="gone")
-    result, _ = run_module(MODULE, params(emu, from_personal_account=True, org_id=DEST, projects=["p-legacy-1"]))
+    result, _proc = run_module(MODULE, params(emu, from_personal_account=True, org_id=DEST, projects=["p-legacy-1"]))
     assert result.get("failed") is True and result["changed"] is False
     assert "migrated personal accounts to organizations" in result["msg"]
     assert "source_org_id" in result["msg"]
