@@ -85,6 +85,18 @@ class NeonConfigError(ValueError):
     """Bad connection settings, found before any request is sent."""
 
 
+class ApiAnswer(dict):
+    """A parsed JSON object that remembers Neon's request id, so a wrong-shaped answer can be reported with it."""
+
+    request_id = None
+
+
+def unexpected(answer, method, path, what):
+    """The error for an answer of the wrong shape (HTTP 2xx, but not what the spec promises)."""
+    return NeonApiError("unexpected answer to %s %s: %s" % (method, path, what), status=200,
+                        request_id=getattr(answer, "request_id", None), body=None, method=method, path=path)
+
+
 class _BearerAuth(AuthBase):
     """Bearer authentication as an auth object: requests then never consults ~/.netrc, which would replace it."""
 
@@ -100,7 +112,8 @@ class _BearerAuth(AuthBase):
 
 
 def _is_loopback(host):
-    if host == "localhost" or host.endswith(".localhost"):
+    # Only "localhost" and literal addresses: any other name is resolved by DNS, which may point anywhere.
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -112,7 +125,16 @@ def check_api_url(api_url):
     """Return the normalised base URL, or raise NeonConfigError naming what is wrong."""
     if not isinstance(api_url, str) or not api_url:
         raise NeonConfigError("api_url must be a non-empty URL")
-    parts = urlsplit(api_url)
+    if not all("\x21" <= ch <= "\x7e" for ch in api_url):
+        # urlsplit silently drops tabs and newlines; a URL with them is a paste accident or an injection.
+        raise NeonConfigError("api_url %r contains whitespace, control or non-ASCII characters" % api_url)
+    try:
+        parts = urlsplit(api_url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if not port_ok:
+        raise NeonConfigError("api_url %r has an invalid port" % api_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise NeonConfigError("api_url %r is not an http(s) URL with a host" % api_url)
     if parts.username or parts.password:
@@ -159,7 +181,13 @@ def backoff_delay(attempt, rng=random.random):
 
 
 class RateLimiter:
-    """Keeps the client under Neon's published rate in every sliding window, so a large job never provokes a 429."""
+    """Keeps the client under Neon's published rate in every sliding window, so a large job never provokes a 429.
+
+    Neon counts a request when it arrives, which may be any time between our send and its answer. So a request
+    holds its place in a window from its send until one window length after its answer (or failure): then no
+    window of Neon's clock, whatever the network delays, can see more than the limit. ``acquire`` returns a token
+    for ``release``; a request never released holds its place (it may still arrive).
+    """
 
     def __init__(self, per_second=RATE_PER_SECOND, per_minute=RATE_PER_MINUTE, clock=time.monotonic,
                  sleep=time.sleep):
@@ -167,26 +195,43 @@ class RateLimiter:
         self.per_minute = per_minute
         self._clock = clock
         self._sleep = sleep
-        self._sent = deque()
+        self._sent = deque()       # [end or None] per request, in send order; None while in flight
         self._lock = threading.Lock()
         self.waited = 0.0
+
+    def _delay(self, now):
+        """Seconds to wait before one more request fits in both windows (0: now); None: wait for an answer."""
+        while self._sent and self._sent[0][0] is not None and now - self._sent[0][0] >= 60.0:
+            self._sent.popleft()
+        delay = 0.0
+        for window, limit in ((60.0, self.per_minute), (1.0, self.per_second)):
+            busy = [entry[0] for entry in self._sent if entry[0] is None or now - entry[0] < window]
+            if len(busy) < limit:
+                continue
+            done = sorted(end for end in busy if end is not None)
+            # The window frees a place when enough answered requests leave it; in-flight ones must answer first.
+            need = len(busy) - limit + 1
+            if len(done) < need:
+                return None
+            delay = max(delay, done[need - 1] + window - now)
+        return delay
 
     def acquire(self):
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= 60.0:
-                    self._sent.popleft()
-                wait = 0.0
-                if len(self._sent) >= self.per_minute:
-                    wait = 60.0 - (now - self._sent[-self.per_minute])
-                if len(self._sent) >= self.per_second:
-                    wait = max(wait, 1.0 - (now - self._sent[-self.per_second]))
-                if wait <= 0:
-                    self._sent.append(now)
-                    return
+                wait = self._delay(now)
+                if wait is not None and wait <= 0:
+                    token = [None]
+                    self._sent.append(token)
+                    return token
+                wait = 0.005 if wait is None else wait
                 self.waited += wait
             self._sleep(wait)
+
+    def release(self, token):
+        with self._lock:
+            token[0] = self._clock()
 
 
 def _never_sent(exc):
@@ -199,14 +244,35 @@ def _never_sent(exc):
     return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
+_NOT_JSON = object()
+
+
+def _parse(resp):
+    """The JSON body, None for an empty body, or _NOT_JSON."""
+    if not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return _NOT_JSON
+
+
+def _describe_body(resp, parsed):
+    if parsed is None:
+        return "empty"
+    if parsed is _NOT_JSON:
+        return "not JSON, %s, %d bytes" % (resp.headers.get("Content-Type", "no content type"), len(resp.content))
+    return "JSON %s" % type(parsed).__name__
+
+
 def _error_from_response(resp, method, path, body):
     request_id = resp.headers.get("X-Neon-Ret-Request-Id")
     code = None
     message = None
     if isinstance(body, dict):
-        code = body.get("code")
-        message = body.get("message")
-        request_id = body.get("request_id") or request_id
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+        message = body.get("message") if isinstance(body.get("message"), str) else None
+        request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else request_id
     if not message:
         message = "HTTP %s from %s %s" % (resp.status_code, method, path)
     return NeonApiError(message, status=resp.status_code, code=code, request_id=request_id, body=body,
@@ -233,6 +299,7 @@ class NeonClient:
         if retries is None or retries < 0:
             raise NeonConfigError("retries must be 0 or more, got %r" % (retries,))
         self._auth = _BearerAuth(api_key)
+        self._plain_http = urlsplit(self.api_url).scheme == "http"
         self.timeout = timeout
         self.retries = retries
         self.deadline = deadline if deadline is not None else timeout * (retries + 1) + 30
@@ -252,7 +319,9 @@ class NeonClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.trust_env = True  # proxies from the environment still apply; auth cannot, see _BearerAuth
+            # Proxies and CA bundles from the environment apply to https (auth cannot, see _BearerAuth); plain
+            # http is allowed only to loopback, and must stay there: no proxy would ever carry the key in clear.
+            session.trust_env = not self._plain_http
             session.headers.update({
                 "Accept": "application/json",
                 "User-Agent": self.user_agent,
@@ -265,74 +334,71 @@ class NeonClient:
             self.requests_sent += 1
 
     def request(self, method, path, query=None, body=None):
-        """Send one API call, retrying what is safe; return the parsed JSON body (a dict)."""
+        """Send one API call, retrying what is safe; return the parsed JSON object (an ApiAnswer, a dict)."""
         method = method.upper()
         url = self.api_url + path
+        safe = method in SAFE_METHODS
         started = time.monotonic()
         attempt = 0
         while True:
-            self.rate_limiter.acquire()
-            self._count()
             request_id = str(uuid.uuid4())
             headers = {"X-Request-ID": request_id}
             if body is not None:
                 headers["Content-Type"] = "application/json"
+            token = self.rate_limiter.acquire()
+            self._count()
             try:
                 resp = self._session().request(
                     method, url, params=query, data=None if body is None else json.dumps(body),
                     headers=headers, auth=self._auth, timeout=self.timeout, verify=self.validate_certs,
                     allow_redirects=False)
-            except requests.exceptions.RequestException as exc:
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 # A connect failure means nothing reached Neon; anything later may have been applied.
                 not_sent = _never_sent(exc)
-                error = NeonApiError(
-                    "%s %s failed: %s" % (method, path, type(exc).__name__), request_id=request_id,
-                    method=method, path=path, outcome_unknown=method not in SAFE_METHODS and not not_sent)
-                if (method in SAFE_METHODS or not_sent) and self._may_retry(attempt, started, None):
+                if (safe or not_sent) and self._may_retry(attempt, started, None):
                     self._note_retry(method, path, type(exc).__name__)
                     self._wait(attempt, None, started)
                     attempt += 1
                     continue
-                raise error
+                raise NeonApiError("%s %s failed: %s" % (method, path, type(exc).__name__), request_id=request_id,
+                                   method=method, path=path, outcome_unknown=not safe and not not_sent)
+            finally:
+                self._release(token)
 
+            answer_id = resp.headers.get("X-Neon-Ret-Request-Id")
             if 300 <= resp.status_code < 400:
                 # Never follow: the key could be sent to another host or over another scheme.
                 raise NeonApiError("the API answered %s %s with a redirect (HTTP %s to %r), which is not followed"
                                    % (method, path, resp.status_code, resp.headers.get("Location")),
-                                   status=resp.status_code, request_id=resp.headers.get("X-Neon-Ret-Request-Id"),
-                                   method=method, path=path)
-            parsed = self._parse(resp, method, path)
+                                   status=resp.status_code, request_id=answer_id, method=method, path=path)
+            parsed = _parse(resp)
+            if resp.status_code < 300 and isinstance(parsed, dict):
+                answer = ApiAnswer(parsed)
+                answer.request_id = answer_id
+                return answer
             if resp.status_code < 300:
-                if not isinstance(parsed, dict):
-                    raise NeonApiError("unexpected answer to %s %s: HTTP %s with a body that is not a JSON object"
-                                       % (method, path, resp.status_code), status=resp.status_code,
-                                       request_id=resp.headers.get("X-Neon-Ret-Request-Id"), method=method,
-                                       path=path, outcome_unknown=method not in SAFE_METHODS)
-                return parsed
-            error = _error_from_response(resp, method, path, parsed if isinstance(parsed, dict) else None)
-            retryable = resp.status_code in RETRY_ANY_METHOD or (
-                method in SAFE_METHODS and resp.status_code in RETRY_SAFE_METHOD)
-            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                # An HTML page or a cut body: a read is sent again; a write's outcome is unknown.
+                error = NeonApiError("unexpected answer to %s %s: HTTP %s with a body that is not a JSON object (%s)"
+                                     % (method, path, resp.status_code, _describe_body(resp, parsed)),
+                                     status=resp.status_code, request_id=answer_id, method=method, path=path,
+                                     outcome_unknown=not safe)
+                retryable, retry_after = safe, None
+            else:
+                error = _error_from_response(resp, method, path, parsed if isinstance(parsed, dict) else None)
+                retryable = resp.status_code in RETRY_ANY_METHOD or (safe and resp.status_code in RETRY_SAFE_METHOD)
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if retryable and self._may_retry(attempt, started, retry_after):
-                self._note_retry(method, path, resp.status_code)
+                self._note_retry(method, path, resp.status_code if resp.status_code >= 300
+                                 else "HTTP %s, unreadable body" % resp.status_code)
                 self._wait(attempt, retry_after, started)
                 attempt += 1
                 continue
             raise error
 
-    def _parse(self, resp, method, path):
-        if not resp.content:
-            return None
-        try:
-            return resp.json()
-        except ValueError:
-            if resp.status_code < 300:
-                raise NeonApiError("unexpected answer to %s %s: HTTP %s with a body that is not JSON (%s)"
-                                   % (method, path, resp.status_code,
-                                      resp.headers.get("Content-Type", "no content type")),
-                                   status=resp.status_code, request_id=resp.headers.get("X-Neon-Ret-Request-Id"),
-                                   method=method, path=path, outcome_unknown=method not in SAFE_METHODS)
-            return None
+    def _release(self, token):
+        release = getattr(self.rate_limiter, "release", None)
+        if release is not None and token is not None:
+            release(token)
 
     def _may_retry(self, attempt, started, retry_after):
         if attempt >= self.retries:
@@ -360,11 +426,12 @@ class NeonClient:
             return list(pool.map(func, items))
 
     def iter_project_pages(self, org_id=None, search=None, limit=PAGE_LIMIT):
-        """Yield the pages of GET /projects, following pagination.cursor.
+        """Yield the pages of GET /projects, following pagination.cursor; each page's shape is checked.
 
-        It stops on an empty page, a short page (fewer items, unavailable ones included, than asked: neonctl's
-        rule, and what makes the request count ceil((n+1)/limit)), a missing cursor, or a cursor that does not
-        advance, so a server that echoes its cursor cannot loop us forever.
+        It stops on a short page (fewer items than asked, unavailable ones included: neonctl's rule, and what
+        makes the request count ceil((n+1)/limit)), so on the empty last page too, whatever cursor it echoes; on a
+        missing cursor; and on a full page whose cursor does not advance (an error: the rest is unreachable).
+        A full page of only unavailable projects is not the end: the listing goes on after it.
         """
         query = {"limit": limit}
         if org_id is not None:
@@ -377,19 +444,47 @@ class NeonClient:
             if sent_cursor is not None:
                 query["cursor"] = sent_cursor
             page = self.request("GET", "/projects", query=dict(query))
-            projects = page.get("projects")
-            if not isinstance(projects, list):
-                raise NeonApiError("unexpected answer to GET /projects: no 'projects' list", status=200,
-                                   method="GET", path="/projects")
+            check_page(page)
+            projects = page["projects"]
             yield page
             unavailable = page.get("unavailable_project_ids") or []
             cursor = (page.get("pagination") or {}).get("cursor")
-            if not projects or len(projects) + len(unavailable) < limit or not cursor:
+            if len(projects) + len(unavailable) < limit or not cursor:
                 return
             if cursor == sent_cursor or cursor in seen:
                 # A full page whose cursor does not move: the rest of the list is unreachable, so say so.
                 raise NeonApiError("GET /projects returned the cursor %r again after a full page; the listing "
                                    "cannot advance and would be incomplete" % cursor, status=200,
-                                   request_id=page.get("request_id"), method="GET", path="/projects")
+                                   request_id=getattr(page, "request_id", None), method="GET", path="/projects")
             seen.add(cursor)
             sent_cursor = cursor
+
+
+def _is_id(value):
+    return isinstance(value, str) and bool(value)
+
+
+def check_page(page):
+    """Raise NeonApiError (with Neon's request id) unless a GET /projects page has the shape the spec gives."""
+    def bad(what):
+        return unexpected(page, "GET", "/projects", what)
+    projects = page.get("projects")
+    if not isinstance(projects, list):
+        raise bad("no 'projects' list")
+    for project in projects:
+        if not isinstance(project, dict) or not _is_id(project.get("id")):
+            raise bad("a project without a string id")
+        if project.get("org_id") is not None and not _is_id(project["org_id"]):
+            raise bad("project %s has an org_id that is not a string" % project["id"])
+    unavailable = page.get("unavailable_project_ids")
+    if unavailable is not None and (not isinstance(unavailable, list) or not all(_is_id(i) for i in unavailable)):
+        raise bad("'unavailable_project_ids' is not a list of ids")
+    pagination = page.get("pagination")
+    if pagination is not None and (not isinstance(pagination, dict) or not (
+            pagination.get("cursor") is None or isinstance(pagination["cursor"], str))):
+        raise bad("'pagination' is not an object with a string cursor")
+    for key in ("integrations", "applications"):
+        kinds = page.get(key)
+        if kinds is not None and (not isinstance(kinds, dict) or not all(
+                isinstance(v, list) and all(isinstance(k, str) for k in v) for v in kinds.values())):
+            raise bad("'%s' is not a map of project id to a list of names" % key)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 
-from ansible_collections.neon_ops.neon.plugins.module_utils._client import NeonApiError, PAGE_LIMIT
+from ansible_collections.neon_ops.neon.plugins.module_utils._client import NeonApiError, PAGE_LIMIT, unexpected
 from ansible_collections.neon_ops.neon.plugins.module_utils import _planner as planner
 from ansible_collections.neon_ops.neon.plugins.module_utils._planner import PERSONAL, PlanError
 
 # Up to this many ids, reading each project costs fewer requests than listing an org of 8,000 projects.
 PER_PROJECT_MAX = 20
+# A search listing named the project as unavailable: it must be read alone, never taken as absent.
+UNAVAILABLE = "unavailable"
 
 LIMIT_HINTS = {
     "subscription_type": "the destination's plan is lower than the source's; upgrade the destination organization "
@@ -63,6 +65,8 @@ class TransferJob:
         self._seen_orgs = set()        # orgs that answered a read: they exist and the key sees them
         self._org_sizes = {}           # projects counted by a full listing, to choose how to re-read
         self.events = []               # what the run had to recover from, for the result's ``retried``
+        self.requested = None          # the effective request, once known: a failure still accounts for each id
+        self.plan = None
 
     # -- input -----------------------------------------------------------------------------------------------------
 
@@ -101,10 +105,11 @@ class TransferJob:
         if self._orgs is None:
             answer = self.client.request("GET", "/users/me/organizations")
             orgs = answer.get("organizations")
-            if not isinstance(orgs, list):
-                raise NeonApiError("unexpected answer to GET /users/me/organizations: no 'organizations' list",
-                                   status=200, method="GET", path="/users/me/organizations")
-            self._orgs = [org for org in orgs if isinstance(org, dict) and org.get("id")]
+            if not isinstance(orgs, list) or not all(isinstance(org, dict) and isinstance(org.get("id"), str)
+                                                     for org in orgs):
+                raise unexpected(answer, "GET", "/users/me/organizations",
+                                 "no 'organizations' list of objects with a string id")
+            self._orgs = [org for org in orgs if org["id"]]
             self._seen_orgs.update(org["id"] for org in self._orgs)
         return self._orgs
 
@@ -126,6 +131,8 @@ class TransferJob:
 
     def _check_key(self):
         auth = self.client.request("GET", "/auth")
+        if not isinstance(auth.get("auth_method"), str):
+            raise unexpected(auth, "GET", "/auth", "no 'auth_method' string")
         if auth.get("auth_method") == "api_key_org":
             raise PlanError(
                 "the API key is an organization (or project-scoped) key of %s; transfers need a personal API key of "
@@ -171,10 +178,7 @@ class TransferJob:
                     if wanted is None or pid in wanted:
                         kinds.setdefault(pid, []).extend(values or [])
             for project in page["projects"]:
-                pid = project.get("id") if isinstance(project, dict) else None
-                if not pid:
-                    raise NeonApiError("unexpected answer to GET /projects: a project without an id",
-                                       status=200, method="GET", path="/projects")
+                pid = project["id"]     # the client checked the page's shape
                 count += 1
                 if wanted is None or pid in wanted:
                     owners[pid] = project.get("org_id") or owner_value
@@ -194,8 +198,7 @@ class TransferJob:
     def _pages(self, org_id, search=None):
         """GET /projects pages; a personal listing that Neon refuses means personal accounts are gone."""
         try:
-            for page in self.client.iter_project_pages(org_id=org_id, search=search):
-                yield page
+            yield from self.client.iter_project_pages(org_id=org_id, search=search)
         except NeonApiError as exc:
             if org_id is None and exc.status == 400 and "org_id is required" in (exc.message or ""):
                 raise PlanError("Neon requires an org_id to list projects, so this account has no personal "
@@ -203,16 +206,20 @@ class TransferJob:
             raise
 
     def _get_owner(self, pid):
+        path = "/projects/%s" % pid
         try:
-            project = self.client.request("GET", "/projects/%s" % pid).get("project")
+            answer = self.client.request("GET", path)
         except NeonApiError as exc:
             if exc.status in (403, 404):
                 return None
             raise
+        project = answer.get("project")
         if not isinstance(project, dict) or project.get("id") != pid:
-            raise NeonApiError("unexpected answer to GET /projects/%s: no matching 'project' object" % pid,
-                               status=200, method="GET", path="/projects/%s" % pid)
-        return project.get("org_id") or PERSONAL
+            raise unexpected(answer, "GET", path, "no 'project' object with id %s" % pid)
+        owner = project.get("org_id")
+        if owner is not None and not (isinstance(owner, str) and owner):
+            raise unexpected(answer, "GET", path, "an org_id that is not a string")
+        return owner or PERSONAL
 
     def _read_each(self, ids, strict=False):
         """Read the owner of each id, side by side. strict: an unreadable project stops the run before any write."""
@@ -229,13 +236,15 @@ class TransferJob:
     def _search(self, org_id, pid):
         """The integrations of one project, from a search listing (GET /projects/{id} does not carry them).
 
-        Returns None when the project is not in that listing.
+        Returns None when the project is not in that listing, UNAVAILABLE when the listing left it out.
         """
         for page in self._pages(org_id, search=pid):
-            if any(isinstance(p, dict) and p.get("id") == pid for p in page["projects"]):
+            if any(p["id"] == pid for p in page["projects"]):
                 kinds = list((page.get("integrations") or {}).get(pid) or [])
                 kinds.extend((page.get("applications") or {}).get(pid) or [])
                 return kinds
+            if pid in (page.get("unavailable_project_ids") or ()):
+                return UNAVAILABLE
         return None
 
     def _discover(self, requested, source, destination):
@@ -254,9 +263,16 @@ class TransferJob:
                 # One page may hold the whole source: then one request answers everything.
                 owners, kinds = self._scan(listed, wanted, first_page_only=True)
             if owners is None and few:
-                found = self.client.parallel(lambda pid: self._search(listed, pid), requested)
-                owners = {pid: source for pid, pid_kinds in zip(requested, found) if pid_kinds is not None}
-                kinds = {pid: pid_kinds for pid, pid_kinds in zip(requested, found) if pid_kinds}
+                found = dict(zip(requested, self.client.parallel(lambda pid: self._search(listed, pid), requested)))
+                owners = {pid: source for pid, pid_kinds in found.items() if pid_kinds not in (None, UNAVAILABLE)}
+                kinds = {pid: pid_kinds for pid, pid_kinds in found.items() if pid_kinds not in (None, UNAVAILABLE)}
+                left_out = [pid for pid, pid_kinds in found.items() if pid_kinds is UNAVAILABLE]
+                if left_out:
+                    # Their integrations stay unknown: a 422 then sets them aside (see _send).
+                    self.events.append({"reason": "search of %s left out %d project(s) Neon could not read in "
+                                                  "time; read one by one" % (source, len(left_out))})
+                    owners.update((pid, o) for pid, o in self._read_each(left_out, strict=True).items()
+                                  if o is not None)
                 if listed is not None:
                     self._seen_orgs.add(listed)
             elif owners is None:
@@ -265,7 +281,7 @@ class TransferJob:
             owners = {pid: owner for pid, owner in self._read_each(requested).items() if owner is not None}
             elsewhere = [pid for pid in requested if owners.get(pid) not in (None, destination, PERSONAL)]
             found = self.client.parallel(lambda pid: self._search(owners[pid], pid), elsewhere)
-            kinds = {pid: pid_kinds or [] for pid, pid_kinds in zip(elsewhere, found)}
+            kinds = {pid: pid_kinds for pid, pid_kinds in zip(elsewhere, found) if isinstance(pid_kinds, list)}
         else:
             owners, kinds = {}, {}
             orgs = [org["id"] for org in self._visible_orgs()]
@@ -273,7 +289,9 @@ class TransferJob:
                 owners.update(org_owners)
                 kinds.update(org_kinds)
         unresolved = [pid for pid in requested if pid not in owners]
-        if unresolved and source is not None and len(unresolved) > PER_PROJECT_MAX:
+        if unresolved and len(unresolved) > PER_PROJECT_MAX:
+            # Listed after the other reads, the destination also shows what another run moved there meanwhile
+            # (a project moving between two listings is in neither).
             dest_owners, _kinds = self._scan(destination, set(unresolved))
             owners.update(dest_owners)
             unresolved = [pid for pid in unresolved if pid not in owners]
@@ -290,13 +308,21 @@ class TransferJob:
         except TransferFailure as exc:
             return self._finish(exc.result, exc.message), True
         except PlanError as exc:
-            return self._finish({}, str(exc)), True
+            return self._finish(self._unwritten(), str(exc)), True
         except NeonApiError as exc:
-            return self._finish({"error": exc.to_dict()}, "Neon API error: %s" % _describe(exc)), True
+            return self._finish(self._unwritten(error=exc.to_dict()), "Neon API error: %s" % _describe(exc)), True
+
+    def _unwritten(self, **result):
+        """The result of a run stopped before any write: every requested id is still to do."""
+        if self.requested is not None:
+            result["remaining"] = list(self.requested)
+        return result
 
     def _run(self):
         p = self.params
         projects, exclude = self._validated()
+        if not p.get("all_projects"):
+            self.requested = [pid for pid in projects if pid not in set(exclude)]
         needs_orgs = bool(p.get("org_name") or p.get("source_org_name")
                           or (not self.personal and not p.get("source_org_id") and len(projects) > PER_PROJECT_MAX))
         if needs_orgs:
@@ -328,8 +354,9 @@ class TransferJob:
         if p.get("all_projects"):
             owners, kinds = self._scan(None if source == PERSONAL else source)
             requested = sorted(pid for pid in owners if pid not in set(exclude))
+            self.requested = requested
         else:
-            requested = [pid for pid in projects if pid not in set(exclude)]
+            requested = self.requested
             owners, kinds = self._discover(requested, source, destination)
         unused = sorted(set(exclude) - set(owners)) if p.get("all_projects") else sorted(set(exclude) - set(projects))
         if unused:
@@ -343,8 +370,9 @@ class TransferJob:
             raise TransferFailure(
                 "%d requested project(s) exist in neither the source nor the destination %s (or the key cannot see "
                 "them): %s; nothing was transferred" % (
-                    len(plan.missing), _where(source, destination), ", ".join(plan.missing)),
-                missing=plan.missing)
+                    len(plan.missing), _where(source, destination), planner._sample(plan.missing, 50)),
+                missing=plan.missing, already_present=plan.already_present, remaining=plan.moving,
+                blocked=[{"id": b["id"], "integration": b["integration"]} for b in plan.blocked])
         if plan.batches:
             self._verify_destination(destination, owners)
         return self._execute(plan, owners)
@@ -368,7 +396,11 @@ class TransferJob:
                 record["outcome"] = "not sent"
                 remaining.extend(batch["project_ids"])
                 continue
-            outcome = self._send(batch["source"], batch["project_ids"])
+            try:
+                outcome = self._send(batch["source"], batch["project_ids"])
+            except Exception as exc:  # pylint: disable=broad-except
+                # A bug must not hide what the earlier batches did: report them, and this batch as unknown.
+                outcome = _unknown_batch(batch["source"], batch["project_ids"], exc)
             transferred.extend(outcome["transferred"])
             late_present.extend(outcome["already_present"])
             blocked.extend(outcome["blocked"])
@@ -377,7 +409,9 @@ class TransferJob:
                            "attempts": outcome["attempts"]})
             if outcome["error"]:
                 errors.append(outcome["error"])
-                stop = True
+            # Projects another actor moved elsewhere fail only themselves; an error Neon will repeat (limits,
+            # permissions), an exhausted retry budget or an unknown state stops the run.
+            stop = stop or outcome["stop"]
         result = {
             "transferred": transferred,
             "already_present": plan.already_present + late_present,
@@ -407,62 +441,73 @@ class TransferJob:
             _sent(batches)))
 
     def _send(self, source, ids):
-        """Send one batch until it lands, re-reading (never blindly resending) when the outcome is unknown."""
+        """Send one batch until it lands, re-reading (never blindly resending) when the outcome is unknown.
+
+        Returns the batch's outcome; ``stop`` says the run must not send further batches.
+        """
         out = {"transferred": [], "already_present": [], "blocked": [], "remaining": [], "error": None,
-               "outcome": "transferred", "request_id": None, "attempts": 0}
+               "stop": False, "outcome": "transferred", "request_id": None, "attempts": 0}
         pending = list(ids)
+        lost = {}                  # id -> where another actor put it (None: deleted) while we ran
         resends = 0
+        unknown_before = False     # an earlier attempt may have landed: what is found moved, we moved
+        exc = None
         while pending:
             out["attempts"] += 1
             try:
                 self._post(source, pending)
                 out["transferred"].extend(pending)
+                pending = []
                 break
-            except NeonApiError as exc:
-                out["request_id"] = exc.request_id
-                named = _integration_projects(exc, pending)
-                if named:
-                    # Neon refuses the whole batch: set the named projects aside and send the rest.
-                    out["blocked"].extend(named)
-                    names = set(b["id"] for b in named)
-                    pending = [pid for pid in pending if pid not in names]
-                    self.events.append({"reason": "HTTP 422: %d project(s) with integrations set aside, rest resent"
-                                                  % len(names)})
-                    continue
-                if _final(exc, self.personal):
-                    out["error"] = _batch_error(source, pending, exc)
-                    out["remaining"].extend(pending)
-                    break
-                try:
-                    now = self._reread(source, pending)
-                except (NeonApiError, PlanError) as reread_exc:
-                    exc.message = "%s; the re-read that would tell where these projects are failed too (%s), " \
-                                  "so their state is unknown: run again to converge" % (exc.message, reread_exc)
-                    out["error"] = _batch_error(source, pending, exc)
-                    out["remaining"].extend(pending)
-                    out["outcome"] = "unknown"
-                    return out
-                moved = [pid for pid in pending if now.get(pid) == self.destination]
-                (out["transferred"] if exc.outcome_unknown else out["already_present"]).extend(moved)
-                still = [pid for pid in pending if now.get(pid) == source]
-                lost = [pid for pid in pending if now.get(pid) not in (source, self.destination)]
-                self.events.append({"reason": "%s; re-read %d project(s): %d now in the destination, %d still in "
-                                              "the source, %d elsewhere" % (_describe(exc), len(pending), len(moved),
-                                                                            len(still), len(lost))})
-                if lost:
-                    exc.message = "%s; meanwhile %s" % (exc.message, ", ".join(
-                        "%s is %s" % (pid, "deleted" if now.get(pid) is None else "in %s" % now[pid])
-                        for pid in lost))
-                progressed = len(still) < len(pending)
-                resends += 1
-                if lost or not still or resends > self.client.retries or not (exc.outcome_unknown or progressed):
-                    if lost or still:
-                        out["error"] = _batch_error(source, lost + still, exc)
-                    out["remaining"].extend(still + lost)
-                    break
-                pending = still
-        if out["error"]:
-            out["outcome"] = "partial" if out["transferred"] else "failed"
+            except NeonApiError as error:
+                exc = error
+            out["request_id"] = exc.request_id
+            named = _integration_projects(exc, pending)
+            if named:
+                # Neon refuses the whole batch: set the named projects aside and send the rest.
+                out["blocked"].extend(named)
+                names = set(b["id"] for b in named)
+                pending = [pid for pid in pending if pid not in names]
+                self.events.append({"reason": "HTTP 422: %d project(s) with integrations set aside, rest resent"
+                                              % len(names)})
+                continue
+            if _final(exc, self.personal):
+                out["stop"] = True
+                break
+            try:
+                now = self._reread(source, pending)
+            except (NeonApiError, PlanError) as reread_exc:
+                exc.message = "%s; the re-read that would tell where these projects are failed too (%s), " \
+                              "so their state is unknown: run again to converge" % (exc.message, reread_exc)
+                out["outcome"] = "unknown"
+                out["stop"] = True
+                break
+            moved = [pid for pid in pending if now.get(pid) == self.destination]
+            landed = exc.outcome_unknown or unknown_before
+            (out["transferred"] if landed else out["already_present"]).extend(moved)
+            still = [pid for pid in pending if now.get(pid) == source]
+            lost.update((pid, now.get(pid)) for pid in pending if now.get(pid) not in (source, self.destination))
+            self.events.append({"reason": "%s; re-read %d project(s): %d now in the destination, %d still in the "
+                                          "source, %d elsewhere" % (_describe(exc), len(pending), len(moved),
+                                                                    len(still), len(pending) - len(moved)
+                                                                    - len(still))})
+            progressed = len(still) < len(pending)
+            unknown_before = unknown_before or exc.outcome_unknown
+            resends += 1
+            pending = still
+            if still and (resends > self.client.retries or not (exc.outcome_unknown or progressed)):
+                # The same answer again would change nothing, or the budget is spent.
+                out["stop"] = True
+                break
+        if pending or lost:
+            if lost:
+                exc.message = "%s; meanwhile %s" % (exc.message, ", ".join(
+                    "%s was %s" % (pid, "deleted" if owner is None else "moved to %s" % owner)
+                    for pid, owner in sorted(lost.items())))
+            out["remaining"] = pending + sorted(lost)
+            out["error"] = _batch_error(source, out["remaining"], exc)
+            if out["outcome"] != "unknown":
+                out["outcome"] = "partial" if out["transferred"] or out["already_present"] else "failed"
         return out
 
     def _post(self, source, ids):
@@ -522,6 +567,13 @@ def _final(exc, personal):
     if exc.status in (401, 403, 406):
         return True
     return personal and exc.status in (404, 405, 410)
+
+
+def _unknown_batch(source, ids, exc):
+    error = NeonApiError("unexpected %s while sending the batch (%s); where these projects are now is unknown: "
+                         "run again to converge" % (type(exc).__name__, str(exc)[:200]))
+    return {"transferred": [], "already_present": [], "blocked": [], "remaining": list(ids), "stop": True,
+            "error": _batch_error(source, ids, error), "outcome": "unknown", "request_id": None, "attempts": 1}
 
 
 def _integration_projects(exc, pending):

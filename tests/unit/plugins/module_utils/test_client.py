@@ -69,8 +69,8 @@ def test_rate_limiter_never_exceeds_either_window():
     clock = FakeClock()
     limiter = client.RateLimiter(clock=clock, sleep=clock.sleep)
     stamps = []
-    for _ in range(1500):
-        limiter.acquire()
+    for dummy in range(1500):
+        limiter.release(limiter.acquire())     # an answer that comes back at once
         stamps.append(clock.now)
     for i, t in enumerate(stamps):
         in_second = sum(1 for s in stamps[i:i + 60] if s - t < 1.0)
@@ -79,6 +79,41 @@ def test_rate_limiter_never_exceeds_either_window():
         assert stamps[i + client.RATE_PER_MINUTE] - stamps[i] >= 60.0
     # 1,500 requests need a bit over two minutes, not more: pacing does not over-throttle.
     assert 120.0 <= stamps[-1] < 125.0
+
+
+def test_rate_limiter_counts_a_request_until_one_window_after_its_answer():
+    """Neon counts a request when it arrives, anywhere between our send and its answer: a slow answer (a
+    first request that pays a TLS handshake) must not let the next 40 through a window of Neon's clock."""
+    clock = FakeClock()
+    limiter = client.RateLimiter(clock=clock, sleep=clock.sleep)
+    spans = []
+    for n in range(200):
+        token = limiter.acquire()
+        sent = clock.now
+        clock.now += 0.3 if n % 40 == 0 else 0.001      # every 40th answer is slow
+        limiter.release(token)
+        spans.append((sent, clock.now))
+    # Whatever instant in [sent, answered] Neon saw each request at, no 1-second window holds more than 40:
+    # the 41st request after any request is sent at least 1 s after that request's answer.
+    for i in range(len(spans) - client.RATE_PER_SECOND):
+        assert spans[i + client.RATE_PER_SECOND][0] - spans[i][1] >= 1.0
+
+
+def test_rate_limiter_waits_for_requests_in_flight():
+    clock = FakeClock()
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        if len(waits) == 50:
+            limiter.release(held[0])      # the answer of the first request finally comes back
+        clock.sleep(seconds)
+    limiter = client.RateLimiter(per_second=2, per_minute=100, clock=clock, sleep=sleep)
+    held = [limiter.acquire(), limiter.acquire()]
+    limiter.acquire()
+    # It could not know when the in-flight request would count, so it polled until the answer, then waited
+    # one more window.
+    assert len(waits) == 51 and clock.now == pytest.approx(49 * 0.005 + 1.0)
 
 
 def test_bearer_auth_hides_the_key():
@@ -103,3 +138,183 @@ def test_api_error_carries_no_key_and_serialises():
     err = client.NeonApiError("boom", status=406, code="", request_id="r-1", method="POST", path="/x")
     assert err.to_dict() == {"status": 406, "code": "", "message": "boom", "request_id": "r-1",
                              "method": "POST", "path": "/x"}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/api/v2\nX-Evil: 1", " https://console.neon.tech/api/v2",
+                                 "https://console.neon.tech/api/v2\t", "https://console.néon.tech/api/v2",
+                                 "http://127.0.0.1:99999/api/v2", "http://127.0.0.1:0/api/v2",
+                                 "http://evil.localhost/api/v2", "http://127.0.0.1.nip.io/api/v2"])
+def test_api_url_with_control_characters_bad_port_or_dns_name_refused(url):
+    with pytest.raises(NeonConfigError) as err:
+        client.check_api_url(url)
+    assert repr(url) in str(err.value) or "plain http" in str(err.value)
+
+
+def test_plain_http_session_ignores_the_environment(monkeypatch):
+    """No proxy may carry the key of a loopback URL in clear text, and no ~/.netrc may be consulted."""
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    local = client.NeonClient(KEY, api_url="http://127.0.0.1:9/api/v2")
+    assert local._session().trust_env is False
+    remote = client.NeonClient(KEY)
+    assert remote._session().trust_env is True
+
+
+class FakeResponse:
+    def __init__(self, status, body, headers=None):
+        self.status_code = status
+        self.content = body
+        self.headers = dict(headers or {})
+
+    def json(self):
+        import json
+        return json.loads(self.content)
+
+
+class FakeSession:
+    """Answers from a script; records what was sent."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def request(self, method, url, **kwargs):
+        self.sent.append((method, url))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def scripted(answers, retries=3, **kwargs):
+    api = client.NeonClient(KEY, api_url="http://127.0.0.1:9/api/v2", retries=retries, sleep=lambda s: None,
+                            **kwargs)
+    session = FakeSession(answers)
+    api._local.session = session
+    return api, session
+
+
+HTML = FakeResponse(200, b"<html>oops</html>", {"Content-Type": "text/html", "X-Neon-Ret-Request-Id": "r-html"})
+CUT = FakeResponse(200, b'{"projects": [', {"Content-Type": "application/json"})
+OK = FakeResponse(200, b'{"ok": true}', {"X-Neon-Ret-Request-Id": "r-ok"})
+
+
+def test_unreadable_2xx_body_is_retried_for_a_read():
+    api, session = scripted([HTML, CUT, OK])
+    answer = api.request("GET", "/auth")
+    assert answer == {"ok": True} and answer.request_id == "r-ok"
+    assert len(session.sent) == 3 and len(api.retried) == 2
+
+
+def test_unreadable_2xx_body_of_a_write_is_an_unknown_outcome_never_resent():
+    api, session = scripted([HTML, OK])
+    with pytest.raises(client.NeonApiError) as err:
+        api.request("POST", "/organizations/o/projects/transfer", body={})
+    assert err.value.outcome_unknown is True and err.value.request_id == "r-html"
+    assert len(session.sent) == 1
+
+
+def test_read_timeout_of_a_write_is_unknown_but_a_refused_connection_is_resent():
+    import requests
+    import urllib3
+    refused = requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(
+        None, "/", urllib3.exceptions.NewConnectionError(None, "refused")))
+    api, session = scripted([refused, OK])
+    assert api.request("POST", "/x", body={}) == {"ok": True}
+    api, session = scripted([requests.exceptions.ReadTimeout("slow"), OK])
+    with pytest.raises(client.NeonApiError) as err:
+        api.request("POST", "/x", body={})
+    assert err.value.outcome_unknown is True and err.value.status is None and len(session.sent) == 1
+
+
+@pytest.mark.parametrize("status, unknown", [(500, True), (502, True), (504, True), (503, False), (429, False),
+                                             (423, False), (404, False), (406, False)])
+def test_write_outcome_by_status(status, unknown):
+    answers = [FakeResponse(status, b'{"code": "", "message": "m", "request_id": "r-1"}')] * 5
+    api, session = scripted(answers, retries=2)
+    with pytest.raises(client.NeonApiError) as err:
+        api.request("POST", "/x", body={})
+    assert err.value.outcome_unknown is unknown and err.value.request_id == "r-1"
+    # Only answers that say "not processed" are resent, within ``retries``.
+    assert len(session.sent) == (3 if status in (503, 429, 423) else 1)
+
+
+def test_retry_after_is_honoured_and_bounded_by_the_deadline():
+    slept = []
+    api = client.NeonClient(KEY, api_url="http://127.0.0.1:9/api/v2", retries=3, sleep=slept.append,
+                            deadline=10)
+    api._local.session = FakeSession([FakeResponse(429, b"", {"Retry-After": "2"}), OK])
+    assert api.request("GET", "/auth") == {"ok": True}
+    assert slept == [2.0]
+    api._local.session = FakeSession([FakeResponse(429, b"", {"Retry-After": "3600"}), OK])
+    with pytest.raises(client.NeonApiError) as err:
+        api.request("GET", "/auth")
+    assert err.value.status == 429       # a wait past the deadline is not taken
+
+
+def test_redirect_is_never_followed():
+    api, session = scripted([FakeResponse(302, b"", {"Location": "https://evil.example/steal"})])
+    with pytest.raises(client.NeonApiError) as err:
+        api.request("GET", "/auth")
+    assert "evil.example" in str(err.value) and len(session.sent) == 1
+
+
+@pytest.mark.parametrize("page, needle", [
+    ({"projects": "x"}, "no 'projects' list"),
+    ({"projects": [{"name": "no id"}]}, "without a string id"),
+    ({"projects": [{"id": 7}]}, "without a string id"),
+    ({"projects": [{"id": "p", "org_id": 5}]}, "org_id"),
+    ({"projects": [], "unavailable_project_ids": "p-1"}, "unavailable_project_ids"),
+    ({"projects": [], "pagination": "abc"}, "pagination"),
+    ({"projects": [], "pagination": {"cursor": 5}}, "pagination"),
+    ({"projects": [], "integrations": []}, "integrations"),
+    ({"projects": [], "applications": {"p": "github"}}, "applications"),
+])
+def test_wrong_page_shape_fails_with_the_request_id(page, needle):
+    answer = client.ApiAnswer(page)
+    answer.request_id = "r-shape"
+    with pytest.raises(client.NeonApiError) as err:
+        client.check_page(answer)
+    assert needle in str(err.value) and err.value.request_id == "r-shape"
+
+
+def page(projects, unavailable=(), cursor=None):
+    body = {"projects": [{"id": pid} for pid in projects]}
+    if unavailable:
+        body["unavailable_project_ids"] = list(unavailable)
+    if cursor:
+        body["pagination"] = {"cursor": cursor}
+    import json
+    return FakeResponse(200, json.dumps(body).encode())
+
+
+def test_a_page_of_only_unavailable_projects_does_not_end_the_listing():
+    """Found by the property tests: a full page whose projects all timed out looked empty, and the listing
+    stopped there, leaving every later page out (all_projects then moved only part of the source)."""
+    api, session = scripted([page([], ["p-1", "p-2"], "p-2"), page(["p-3"], cursor="p-3")])
+    pages = list(api.iter_project_pages(org_id="org-1", limit=2))
+    assert [p["projects"] for p in pages] == [[], [{"id": "p-3"}]]
+    assert len(session.sent) == 2
+
+
+def test_listing_stops_on_an_empty_page_even_if_it_echoes_the_cursor():
+    api, session = scripted([page(["p-1", "p-2"], cursor="p-2"), page([], cursor="p-2")])
+    assert len(list(api.iter_project_pages(org_id="org-1", limit=2))) == 2
+
+
+def test_a_full_page_that_repeats_its_cursor_is_an_error_not_a_loop():
+    api, session = scripted([page(["p-1", "p-2"], cursor="p-2"), page(["p-1", "p-2"], cursor="p-2")])
+    with pytest.raises(client.NeonApiError, match="cannot advance"):
+        list(api.iter_project_pages(org_id="org-1", limit=2))
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_transport_error_that_quotes_the_key_does_not_carry_it(method):
+    """requests puts header values in some messages (InvalidHeader); the error keeps only the exception's type."""
+    import requests
+    leak = requests.exceptions.InvalidHeader("Invalid leading whitespace in header value 'Bearer %s'" % KEY)
+    api, _session = scripted([leak] * 4, retries=0)
+    with pytest.raises(client.NeonApiError) as err:
+        api.request(method, "/auth")
+    for text in (str(err.value), repr(err.value), repr(err.value.to_dict()), repr(api.retried)):
+        assert KEY not in text
+    assert "InvalidHeader" in str(err.value)
