@@ -387,6 +387,9 @@ class NeonClient:
                 error = _error_from_response(resp, method, path, parsed if isinstance(parsed, dict) else None)
                 retryable = resp.status_code in RETRY_ANY_METHOD or (safe and resp.status_code in RETRY_SAFE_METHOD)
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                if resp.status_code == 429 and retry_after is None:
+                    # Neon counts per minute: short jittered waits would spend every retry inside the same window.
+                    retry_after = min(60.0, 2.0 ** (attempt + 1))
             if retryable and self._may_retry(attempt, started, retry_after):
                 self._note_retry(method, path, resp.status_code if resp.status_code >= 300
                                  else "HTTP %s, unreadable body" % resp.status_code)

@@ -64,6 +64,7 @@ class TransferJob:
         self._orgs = None
         self._seen_orgs = set()        # orgs that answered a read: they exist and the key sees them
         self._org_sizes = {}           # projects counted by a full listing, to choose how to re-read
+        self._options = {}             # org id -> the option that named it, for messages
         self.events = []               # what the run had to recover from, for the result's ``retried``
         self.requested = None          # the effective request, once known: a failure still accounts for each id
         self.plan = None
@@ -203,6 +204,10 @@ class TransferJob:
             if org_id is None and exc.status == 400 and "org_id is required" in (exc.message or ""):
                 raise PlanError("Neon requires an org_id to list projects, so this account has no personal "
                                 "projects left to list (HTTP 400: %s). %s" % (exc.message, MIGRATION_HINT))
+            if org_id is not None and exc.status in (403, 404):
+                raise PlanError("%s %r cannot be read with this key (HTTP %s: %s); check the id, and that the key's "
+                                "user is a member" % (self._options.get(org_id, "organization"), org_id, exc.status,
+                                                      exc.message))
             raise
 
     def _get_owner(self, pid):
@@ -260,12 +265,19 @@ class TransferJob:
         elif source is not None:
             owners = None
             if few:
-                # One page may hold the whole source: then one request answers everything.
-                owners, kinds = self._scan(listed, wanted, first_page_only=True)
+                # The first pages of the source and the destination, side by side: a small org is read whole in
+                # one request, and a rerun into a small destination needs nothing more.
+                (owners, kinds), (present, _kinds) = self.client.parallel(
+                    lambda org: self._scan(org, wanted, first_page_only=True), [listed, destination])
+                owners = None if owners is None else {**owners, **(present or {})}
+                if owners is None and present:
+                    searched = [pid for pid in requested if pid not in present]
+                else:
+                    searched = requested
             if owners is None and few:
-                found = dict(zip(requested, self.client.parallel(lambda pid: self._search(listed, pid), requested)))
-                owners = {pid: source for pid, pid_kinds in found.items() if pid_kinds not in (None, UNAVAILABLE)}
+                found = dict(zip(searched, self.client.parallel(lambda pid: self._search(listed, pid), searched)))
                 kinds = {pid: pid_kinds for pid, pid_kinds in found.items() if pid_kinds not in (None, UNAVAILABLE)}
+                owners = dict(present or {}, **dict.fromkeys(kinds, source))
                 left_out = [pid for pid, pid_kinds in found.items() if pid_kinds is UNAVAILABLE]
                 if left_out:
                     # Their integrations stay unknown: a 422 then sets them aside (see _send).
@@ -278,7 +290,10 @@ class TransferJob:
             elif owners is None:
                 owners, kinds = self._scan(listed, wanted)
         elif few:
-            owners = {pid: owner for pid, owner in self._read_each(requested).items() if owner is not None}
+            # The destination's first page first: on a rerun into a small destination it answers everything.
+            owners = self._scan(destination, wanted, first_page_only=True)[0] or {}
+            owners.update((pid, owner) for pid, owner in self._read_each(
+                [pid for pid in requested if pid not in owners]).items() if owner is not None)
             elsewhere = [pid for pid in requested if owners.get(pid) not in (None, destination, PERSONAL)]
             found = self.client.parallel(lambda pid: self._search(owners[pid], pid), elsewhere)
             kinds = {pid: pid_kinds for pid, pid_kinds in zip(elsewhere, found) if isinstance(pid_kinds, list)}
@@ -339,6 +354,7 @@ class TransferJob:
             source = None
         if source == destination:
             raise PlanError("the source and the destination are the same organization (%s)" % destination)
+        self._options = {source: "source_org_id", destination: "org_id"}
         if self._orgs is not None:
             for org_id, option in ((destination, "org_id"), (source, "source_org_id")):
                 if org_id not in (None, PERSONAL) and org_id not in self._seen_orgs:

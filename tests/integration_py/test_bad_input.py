@@ -173,12 +173,13 @@ WRONG_SHAPES = [
     ("a project without its object", {"source_org_id": None},
      {"path": r"/projects/p-plain-1$", "body": '{"project": []}'}, "unexpected answer to GET /projects/p-plain-1"),
     ("a listing with a bad integrations map", {},
-     {"path": r"/api/v2/projects$", "body": '{"projects": [], "integrations": ["github"]}'},
+     {"path": r"/api/v2/projects$", "body": '{"projects": [], "integrations": ["github"]}', "after": 1},
      "'integrations' is not a map"),
     ("a listing whose project has no id", {},
-     {"path": r"/api/v2/projects$", "body": '{"projects": [{"name": "x"}]}', "after": 1},
+     {"path": r"/api/v2/projects$", "body": '{"projects": [{"name": "x"}]}', "after": 3},
      "a project without a string id"),
-    # Every task reads /auth first: ``after`` picks the task's own request.
+    # ``after`` skips the earlier tasks' matching requests: the second task lists the destination's first page,
+    # the third the first pages of the source and the destination. Every task reads /auth first.
     ("auth without auth_method", {}, {"path": r"/auth$", "body": '{"account_id": 7}', "after": 4},
      "no 'auth_method'"),
     ("a JSON array", {"retries": 0}, {"path": r"/auth$", "body": '["api_key_user"]', "after": 5},

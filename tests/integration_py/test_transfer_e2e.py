@@ -62,6 +62,8 @@ def test_check_mode_predicts_then_real_run_then_rerun_changes_nothing(emu):
     assert again["transferred"] == [] and sorted(again["already_present"]) == sorted(PLAIN[:3] + ["p-dest-1"])
     assert emu.writes() == []
     assert "already owned" in again["msg"]
+    # The key check and the first pages of the source and the destination, read side by side, answer a rerun.
+    assert again["api_requests"] == len(emu.request_log) == 3
 
 
 def test_source_found_by_the_module_across_orgs(emu):
@@ -70,8 +72,10 @@ def test_source_found_by_the_module_across_orgs(emu):
     assert result["changed"] is True and not result.get("failed")
     assert moved_since(before, emu.ownership()) == {"p-plain-1": (SRC, DEST), "p-other-1": (OTHER, DEST)}
     assert sorted(b["source_org_id"] for b in result["batches"]) == sorted([SRC, OTHER])
-    # A handful of ids: per-project reads, never a listing of the 900-project org.
-    assert not [r for r in emu.request_log if r["path"].endswith("/projects") and "search" not in r["query"]]
+    # A handful of ids: per-project reads, never a listing of the 900-project org; only the destination's first
+    # page is listed (it answers a rerun alone).
+    listings = [r["query"] for r in emu.request_log if r["path"].endswith("/projects") and "search" not in r["query"]]
+    assert [(q["org_id"], "cursor" in q) for q in listings] == [([DEST], False)]
 
 
 def test_many_ids_without_source_are_found_by_listing(emu):
