@@ -91,7 +91,7 @@ def test_all_projects_in_capped_batches_within_the_request_bound(emu):
     before = emu.ownership()
     total = sum(1 for owner in before.values() if owner == OTHER)
     result, _proc = run_module(MODULE, params(emu, source_org_id=OTHER, org_id=DEST, all_projects=True,
-                                          exclude=["bulk-000001"], batch_size=400))
+                                              exclude=["bulk-000001"], batch_size=400))
     assert not result.get("failed"), result["msg"]
     assert len(result["transferred"]) == total - 1
     assert [len(b["project_ids"]) for b in result["batches"]] == [400, 400, total - 801]
@@ -117,11 +117,11 @@ def test_integration_projects_are_never_sent_and_fail_the_task(emu):
 
 def test_skip_blocked_reports_and_succeeds(emu):
     result, _proc = run_module(MODULE, params(emu, source_org_name="Source", org_id=DEST, all_projects=True,
-                                          skip_blocked=True))
+                                              skip_blocked=True))
     assert not result.get("failed") and result["changed"] is True
     assert len(result["blocked"]) == 2
     again, _proc = run_module(MODULE, params(emu, source_org_name="Source", org_id=DEST, all_projects=True,
-                                         skip_blocked=True))
+                                             skip_blocked=True))
     assert again["changed"] is False and len(again["blocked"]) == 2
 
 
@@ -153,7 +153,7 @@ def test_plain_http_to_a_remote_host_is_refused(emu):
 
 def test_missing_projects_refused_before_any_write(emu):
     result, _proc = run_module(MODULE, params(emu, source_org_id=SRC, org_id=DEST,
-                                          projects=["p-plain-1", "p-nope-1", "p-other-1"]))
+                                              projects=["p-plain-1", "p-nope-1", "p-other-1"]))
     assert_refused(emu, result, "p-nope-1", "p-other-1")
     assert result["missing"] == ["p-nope-1", "p-other-1"]
 
@@ -172,13 +172,13 @@ def test_org_name_must_match_exactly_one(emu, name, needles):
 
 def test_unknown_destination_refused(emu):
     result, _proc = run_module(MODULE, params(emu, org_id="org-nowhere-0001", source_org_id=SRC,
-                                          projects=["p-plain-1"]))
+                                              projects=["p-plain-1"]))
     assert_refused(emu, result, "org-nowhere-0001")
 
 
 def test_viewer_of_the_source_gets_a_clear_403(emu):
     result, _proc = run_module(MODULE, params(emu, api_key=BOB_KEY, source_org_id=SRC, org_id=DEST,
-                                          projects=["p-plain-1"]))
+                                              projects=["p-plain-1"]))
     assert result.get("failed") is True and result["changed"] is False
     assert result["errors"][0]["status"] == 403
     assert "admin of the source" in result["msg"]
@@ -199,7 +199,7 @@ def test_406_plan_order_names_each_limit(emu):
 
 def test_406_project_count_and_region(emu):
     result, _proc = run_module(MODULE, params(emu, source_org_id=LAUNCH, org_id=SMALL, batch_size=1,
-                                          projects=["p-launch-000001", "p-launch-000002", "p-launch-000003"]))
+                                              projects=["p-launch-000001", "p-launch-000002", "p-launch-000003"]))
     # SMALL has 1 project and room for 3: two batches land, the third fails; what moved stays reported.
     assert result.get("failed") is True and result["changed"] is True
     assert result["transferred"] == ["p-launch-000001", "p-launch-000002"]

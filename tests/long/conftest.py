@@ -14,7 +14,7 @@ for path in (os.path.join(ROOT, "emulator"), os.path.join(ROOT, ".build", "colle
 
 
 def pytest_terminal_summary(terminalreporter):
-    """What the property cases did: the figures docs/guarantees.md quotes."""
+    """What the property cases did: the figures the README's "What it guarantees" quotes."""
     try:
         from transfer_properties import STATS
     except ImportError:
