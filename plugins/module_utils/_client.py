@@ -70,6 +70,14 @@ class NeonApiError(Exception):
         self.path = path
         self.outcome_unknown = outcome_unknown
 
+    def describe(self):
+        """One line: status, call, Neon's message and request id (never the key)."""
+        text = "HTTP %s" % self.status if self.status else "no answer"
+        text += " from %s %s: %s" % (self.method, self.path, self.message)
+        if self.request_id:
+            text += " (request_id %s)" % self.request_id
+        return text
+
     def to_dict(self):
         return {
             "status": self.status,

@@ -12,7 +12,7 @@ Independent requests run side by side; every list is paginated to the end.
 
 from __future__ import annotations
 
-from ansible_collections.neon_ops.neon.plugins.module_utils._client import PAGE_LIMIT, NeonApiError
+from ansible_collections.neon_ops.neon.plugins.module_utils._client import PAGE_LIMIT, NeonApiError, unexpected
 from ansible_collections.neon_ops.neon.plugins.module_utils._module import neon_client
 from ansible_collections.neon_ops.neon.plugins.module_utils._planner import (
     PlanError,
@@ -36,18 +36,6 @@ class InfoError(ValueError):
     """The request cannot be answered as asked (bad input, an ambiguous name); nothing is wrong with the API."""
 
 
-def _unexpected(method, path, what):
-    return NeonApiError("unexpected answer to %s %s: %s" % (method, path, what), status=200, method=method,
-                        path=path)
-
-
-def describe_error(exc):
-    """One line for a NeonApiError: status, call, Neon's message and request id (never the key)."""
-    text = "HTTP %s" % exc.status if exc.status else "no answer"
-    text += " from %s %s: %s" % (exc.method, exc.path, exc.message)
-    if exc.request_id:
-        text += " (request_id %s)" % exc.request_id
-    return text
 
 
 # -- organizations and the key --------------------------------------------------------------------------------------
@@ -69,7 +57,7 @@ def list_orgs(client):
     answer = client.request("GET", "/users/me/organizations")
     orgs = answer.get("organizations")
     if not isinstance(orgs, list):
-        raise _unexpected("GET", "/users/me/organizations", "no 'organizations' list")
+        raise unexpected(None, "GET", "/users/me/organizations", "no 'organizations' list")
     return [org for org in orgs if isinstance(org, dict) and org.get("id")]
 
 
@@ -82,7 +70,7 @@ def get_org(client, org_id):
             return None
         raise
     if org.get("id") != org_id:
-        raise _unexpected("GET", "/organizations/%s" % org_id, "no matching organization object")
+        raise unexpected(None, "GET", "/organizations/%s" % org_id, "no matching organization object")
     return org
 
 
@@ -124,7 +112,7 @@ def list_members(client, org_id, limit=MEMBERS_PAGE_LIMIT):
         page = client.request("GET", path, query=dict(query))
         items = page.get("members")
         if not isinstance(items, list):
-            raise _unexpected("GET", path, "no 'members' list")
+            raise unexpected(None, "GET", path, "no 'members' list")
         members.extend(member_facts(item) for item in items if isinstance(item, dict))
         cursor = (page.get("pagination") or {}).get("next")
         if not items or len(items) < limit or not cursor:
@@ -158,7 +146,7 @@ def read_key(client):
 
     auth, (user, me_error) = client.parallel(lambda f: f(), [lambda: client.request("GET", "/auth"), me])
     if not auth.get("auth_method"):
-        raise _unexpected("GET", "/auth", "no 'auth_method'")
+        raise unexpected(None, "GET", "/auth", "no 'auth_method'")
     facts = {"account_id": auth.get("account_id"), "auth_method": auth.get("auth_method"),
              "key_type": _key_type(auth, me_error)}
     if auth.get("auth_method") == "api_key_org":
@@ -166,7 +154,7 @@ def read_key(client):
     if me_error is not None:
         raise me_error
     if not isinstance(user, dict) or not user.get("id"):
-        raise _unexpected("GET", "/users/me", "no user 'id'")
+        raise unexpected(None, "GET", "/users/me", "no user 'id'")
     return facts, {"id": user.get("id"), "email": user.get("email"), "name": user.get("name"),
                    "last_name": user.get("last_name")}
 
@@ -237,7 +225,7 @@ class _Listing:
     def add(self, page):
         for project in page["projects"]:
             if not isinstance(project, dict) or not project.get("id"):
-                raise _unexpected("GET", "/projects", "a project without an id")
+                raise unexpected(None, "GET", "/projects", "a project without an id")
             if self.wanted is None or project["id"] in self.wanted:
                 self.projects.setdefault(project["id"], project_facts(project, page))
         for pid in page.get("unavailable_project_ids") or []:
@@ -311,7 +299,7 @@ def run_info(module, reader):
     except (InfoError, PlanError) as exc:
         module.fail_json(msg=str(exc), api_requests=client.requests_sent)
     except NeonApiError as exc:
-        module.fail_json(msg="Neon API error: %s" % describe_error(exc), error=exc.to_dict(),
+        module.fail_json(msg="Neon API error: %s" % exc.describe(), error=exc.to_dict(),
                          api_requests=client.requests_sent)
     result["api_requests"] = client.requests_sent
     module.exit_json(changed=False, **result)

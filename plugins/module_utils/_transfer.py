@@ -325,7 +325,7 @@ class TransferJob:
         except PlanError as exc:
             return self._finish(self._unwritten(), str(exc)), True
         except NeonApiError as exc:
-            return self._finish(self._unwritten(error=exc.to_dict()), "Neon API error: %s" % _describe(exc)), True
+            return self._finish(self._unwritten(error=exc.to_dict()), "Neon API error: %s" % exc.describe()), True
 
     def _unwritten(self, **result):
         """The result of a run stopped before any write: every requested id is still to do."""
@@ -504,7 +504,7 @@ class TransferJob:
             still = [pid for pid in pending if now.get(pid) == source]
             lost.update((pid, now.get(pid)) for pid in pending if now.get(pid) not in (source, self.destination))
             self.events.append({"reason": "%s; re-read %d project(s): %d now in the destination, %d still in the "
-                                          "source, %d elsewhere" % (_describe(exc), len(pending), len(moved),
+                                          "source, %d elsewhere" % (exc.describe(), len(pending), len(moved),
                                                                     len(still), len(pending) - len(moved)
                                                                     - len(still))})
             progressed = len(still) < len(pending)
@@ -569,13 +569,6 @@ def _where(source, destination):
 def _sent(batches):
     return sum(1 for b in batches if b.get("outcome") not in ("not sent",))
 
-
-def _describe(exc):
-    text = "HTTP %s" % exc.status if exc.status else "no answer"
-    text += " from %s %s: %s" % (exc.method, exc.path, exc.message)
-    if exc.request_id:
-        text += " (request_id %s)" % exc.request_id
-    return text
 
 
 def _final(exc, personal):

@@ -150,4 +150,4 @@ def test_an_org_the_user_cannot_list_is_an_api_error(emu):
     with pytest.raises(NeonApiError) as caught:
         _info.read_projects(client(emu, BOB_KEY), org_id=OTHER)
     assert caught.value.status == 403 and caught.value.request_id
-    assert "HTTP 403 from GET /projects" in _info.describe_error(caught.value)
+    assert "HTTP 403 from GET /projects" in caught.value.describe()
