@@ -36,8 +36,6 @@ class InfoError(ValueError):
     """The request cannot be answered as asked (bad input, an ambiguous name); nothing is wrong with the API."""
 
 
-
-
 # -- organizations and the key --------------------------------------------------------------------------------------
 
 def org_facts(org):

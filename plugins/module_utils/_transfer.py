@@ -570,7 +570,6 @@ def _sent(batches):
     return sum(1 for b in batches if b.get("outcome") not in ("not sent",))
 
 
-
 def _final(exc, personal):
     """Errors a re-read cannot mend: authorization, plan limits, and the gone personal endpoint."""
     if exc.status in (401, 403, 406):

@@ -168,7 +168,8 @@ missing:
   elements: str
 remaining:
   description:
-    - Ids that were to move but did not, because a batch failed or was not sent after an earlier failure.
+    - Ids that were to move but did not, because a batch failed, was not sent after an earlier failure, or the run
+      stopped before it could read where they are.
   returned: always
   type: list
   elements: str
