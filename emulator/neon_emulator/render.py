@@ -139,27 +139,12 @@ def _period(now):
 
 
 def project_detail(project, owner_email, owner_name, plan):
-    platform, proxy = platform_and_proxy(project.region)
+    # The list item's fields, less those only the listing has, plus the consumption and owner data of Project.
+    detail = project_list_item(project, None)
+    for key in ("active_time", "org_name", "deleted_at", "recoverable_until"):
+        detail.pop(key, None)
     start, end = _period(time.time())
-    detail = {
-        "id": project.id,
-        "platform_id": platform,
-        "region_id": project.region,
-        "name": project.name,
-        "provisioner": "k8s-neonvm",
-        "default_endpoint_settings": _ENDPOINT_SETTINGS,
-        "settings": _PROJECT_SETTINGS,
-        "pg_version": project.pg_version,
-        "proxy_host": proxy,
-        "branch_logical_size_limit": 0,
-        "branch_logical_size_limit_bytes": 0,
-        "store_passwords": True,
-        "cpu_used_sec": 0,
-        "creation_source": "console",
-        "history_retention_seconds": 86400,
-        "created_at": iso(project.created),
-        "updated_at": iso(project.updated),
-        "synthetic_storage_size": 0,
+    detail.update({
         "consumption_period_start": start,
         "consumption_period_end": end,
         "active_time_seconds": 0,
@@ -167,16 +152,13 @@ def project_detail(project, owner_email, owner_name, plan):
         "written_data_bytes": 0,
         "data_transfer_bytes": 0,
         "data_storage_bytes_hour": 0,
-        "owner_id": owner_id(project),
         "owner": {
             "email": owner_email,
             "name": owner_name,
             "branches_limit": 5000,
             "subscription_type": subscription_type(plan),
         },
-    }
-    if project.org_id is not None:
-        detail["org_id"] = project.org_id
+    })
     return detail
 
 
