@@ -8,6 +8,7 @@ Values Neon does not document are plausible constants.
 import calendar
 import json
 import time
+from json.encoder import encode_basestring_ascii
 
 from .state import iso
 
@@ -108,7 +109,30 @@ _ITEM_HEAD = ('{"id":"%s","platform_id":%s,"region_id":%s,"name":%s,"provisioner
               '"branch_logical_size_limit_bytes":0,"store_passwords":true,"active_time":0,"cpu_used_sec":0,'
               '"creation_source":"console","created_at":"%s","updated_at":"%s","synthetic_storage_size":0,'
               '"history_retention_seconds":86400,"owner_id":%s')
+# The template cut at its 9 fields: joining the pieces is twice as fast as `%`
+# on the long template, which must scan all of it for each item.
+_ITEM_PIECES = [piece if i == 0 else piece[1:] for i, piece in enumerate(_ITEM_HEAD.split("%"))]
 _region_json = {}
+_day_prefix = {}
+_HOUR_MINUTE = ["%02d:%02d:" % divmod(minute, 60) for minute in range(1440)]
+_SECOND = ["%02dZ" % second for second in range(60)]
+
+
+def _value_json(value):
+    # For a str, json.dumps() ends in encode_basestring_ascii; calling it directly skips the encoder set-up.
+    return encode_basestring_ascii(value) if isinstance(value, str) else _json(value)
+
+
+def _iso(ts):
+    """iso(ts) from lookup tables (date part cached per day): strftime was a third of a fresh item's cost."""
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        return iso(ts)
+    day, second = divmod(ts, 86400)
+    prefix = _day_prefix.get(day)
+    if prefix is None:
+        prefix = _day_prefix[day] = iso(day * 86400)[:-9]  # drop "00:00:00Z"
+    minute, second = divmod(second, 60)
+    return prefix + _HOUR_MINUTE[minute] + _SECOND[second]
 
 
 def project_list_item_json(project, org_name_json):
@@ -118,16 +142,32 @@ def project_list_item_json(project, org_name_json):
     if cached is None:
         platform, proxy = platform_and_proxy(region)
         cached = _region_json[region] = (_json(platform), _json(region), _json(proxy))
-    created = iso(project.created)
-    updated = created if project.updated == project.created else iso(project.updated)
-    text = _ITEM_HEAD % (project.id, cached[0], cached[1], _json(project.name), project.pg_version, cached[2],
-                         created, updated, _json(owner_id(project)))
+    created = _iso(project.created)
+    updated = created if project.updated == project.created else _iso(project.updated)
+    p = _ITEM_PIECES
+    text = [p[0], project.id, p[1], cached[0], p[2], cached[1], p[3], _value_json(project.name),
+            p[4], "%d" % project.pg_version, p[5], cached[2], p[6], created, p[7], updated,
+            p[8], _value_json(owner_id(project))]
     if project.org_id is not None:
-        text += ',"org_id":"%s","org_name":%s' % (project.org_id, org_name_json)
+        text += (',"org_id":"', project.org_id, '","org_name":', org_name_json)
     if project.deleted_at is not None:
-        text += ',"deleted_at":"%s","recoverable_until":"%s"' % (
-            iso(project.deleted_at), iso(project.deleted_at + 7 * 86400))
-    return text + "}"
+        text += (',"deleted_at":"', _iso(project.deleted_at),
+                 '","recoverable_until":"', _iso(project.deleted_at + 7 * 86400), '"')
+    text.append("}")
+    return "".join(text)
+
+
+def project_list_item_bytes(project, org_name_json):
+    """project_list_item_json() as UTF-8, kept on the project until State changes it.
+
+    A page of 400 is then a join of cached bytes: re-reading a listing (polling,
+    verifying after a transfer) costs no rendering. org_name_json is only read on
+    a miss; org names never change at run time.
+    """
+    item = project.list_json
+    if item is None:
+        item = project.list_json = project_list_item_json(project, org_name_json).encode("utf-8")
+    return item
 
 
 def _period(now):

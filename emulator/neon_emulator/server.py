@@ -153,13 +153,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in headers.items():
             self.send_header(name, value)
-        # Headers and body in one write: one syscall, one segment train.
         self._headers_buffer.append(b"\r\n")
         head = b"".join(self._headers_buffer)
         self._headers_buffer = []
-        self.wfile.write(head if method == "HEAD" else head + payload)
+        self._write_all([head] if method == "HEAD" else [head, payload])
         if cut:
             self._drop()
+
+    def _write_all(self, chunks):
+        """Headers and body in one gathering write: one syscall, one segment train, and
+        no head + payload copy, whose fresh memory pages cost ~0.1 ms for 400 projects."""
+        views = [memoryview(chunk) for chunk in chunks if chunk]
+        while views:
+            sent = self.connection.sendmsg(views)
+            while views and sent >= len(views[0]):
+                sent -= len(views[0])
+                del views[0]
+            if sent:
+                views[0] = views[0][sent:]
 
     def _drop(self):
         self.close_connection = True

@@ -221,7 +221,7 @@ class Org:
 
 class Project:
     __slots__ = ("id", "name", "org_id", "owner_user_id", "region", "integrations", "applications",
-                 "created", "updated", "pg_version", "deleted_at")
+                 "created", "updated", "pg_version", "deleted_at", "list_json")
 
     def __init__(self, id, name, org_id, owner_user_id, region, integrations, applications,
                  created, updated, pg_version):
@@ -236,6 +236,9 @@ class Project:
         self.updated = updated
         self.pg_version = pg_version
         self.deleted_at = None
+        # This project's listing item, rendered once (render.project_list_item_bytes).
+        # Every State method that changes a field the item shows must reset it to None.
+        self.list_json = None
 
 
 class ApiKey:
@@ -293,6 +296,7 @@ class State:
         return index
 
     # -- mutations (no permission checks: API handlers and faults check first) --
+    # Projects change only here, so that their cached listing item is reset (Project.list_json).
 
     def add_project(self, project):
         self.projects[project.id] = project
@@ -313,12 +317,14 @@ class State:
         project.org_id = org_id
         project.owner_user_id = None
         project.updated = int(now if now is not None else time.time())
+        project.list_json = None
         self.org_ids(org_id).add(project_id)
 
     def delete(self, project_id, now=None):
         project = self.projects.pop(project_id)
         self._unindex(project)
         project.deleted_at = int(now if now is not None else time.time())
+        project.list_json = None
         self.deleted[project_id] = project
         if project.org_id is not None:
             index = self.deleted_index.get(project.org_id)

@@ -194,3 +194,56 @@ def test_fast_item_rendering_matches_dict_rendering():
             fast = json.loads(render.project_list_item_json(project, json.dumps(name)))
             assert fast == render.project_list_item(project, name)
             assert list(fast) == list(render.project_list_item(project, name))
+
+
+def _render_afresh(emu):
+    """Forget every cached listing item (Project.list_json): the next pages are rendered from scratch."""
+    with emu.state.lock:
+        for project in list(emu.state.projects.values()) + list(emu.state.deleted.values()):
+            project.list_json = None
+
+
+def test_cached_pages_match_fresh_pages_after_projects_change(make_emu):
+    import json
+    from neon_emulator import render
+    scenario = basic_scenario()
+    scenario["projects"] += [
+        {"id": "alpha-odd-10000008", "name": 'naïve "q" \u2603', "org": ALPHA, "created_at": -86401},
+        {"id": "alpha-num-10000009", "name": 12345, "org": ALPHA, "created_at": 1e9, "pg_version": 16},
+    ]
+    emu = make_emu(scenario)
+    ada = Client(emu, ADA)
+
+    def pages():
+        return [ada.get("/projects", params=dict(query, org_id=org, limit=400)).content
+                for org in (ALPHA, BETA, DELTA) for query in ({}, {"recoverable": "true"})]
+
+    pages()
+    kept = emu.state.projects["alpha-dd-10000007"].list_json
+    assert kept is not None
+    # Every path that changes a listed project: a transfer, the personal transfer, another actor's move and delete.
+    assert ada.transfer(ALPHA, BETA, ["alpha-one-10000001", "alpha-odd-10000008"]).status_code == 200
+    assert ada.post("/users/me/projects/transfer", json={"destination_org_id": BETA,
+                                                         "project_ids": ["ada-legacy-80000001"]}).status_code == 200
+    emu.set_faults([{"kind": "other_actor", "action": "move", "project_ids": ["alpha-num-10000009"], "to_org": DELTA},
+                    {"kind": "other_actor", "action": "delete", "project_ids": ["alpha-two-10000002"], "after": 1}])
+    ada.get("/auth")
+    ada.get("/auth")
+    cached = pages()
+    assert emu.state.projects["alpha-dd-10000007"].list_json is kept  # unchanged projects were not re-rendered
+    _render_afresh(emu)
+    assert pages() == cached
+
+    beta = {p["id"]: p for p in json.loads(cached[2])["projects"]}
+    assert beta["alpha-one-10000001"]["org_id"] == BETA and beta["alpha-one-10000001"]["org_name"] == "Beta"
+    assert beta["ada-legacy-80000001"]["owner_id"] == BETA
+    assert "alpha-num-10000009" in [p["id"] for p in json.loads(cached[4])["projects"]]
+    gone = json.loads(cached[1])["projects"]
+    assert [p["id"] for p in gone] == ["alpha-two-10000002"] and "deleted_at" in gone[0]
+    # The text rendering still equals the dict one for moved, deleted and odd-valued projects.
+    with emu.state.lock:
+        for project in list(emu.state.projects.values()) + list(emu.state.deleted.values()):
+            name = emu.state.orgs[project.org_id].name if project.org_id else None
+            fast = json.loads(render.project_list_item_json(project, json.dumps(name)))
+            assert fast == render.project_list_item(project, name)
+            assert list(fast) == list(render.project_list_item(project, name))
