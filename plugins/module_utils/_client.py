@@ -14,6 +14,7 @@ import email.utils
 import ipaddress
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -289,6 +290,155 @@ def _error_from_response(resp, method, path, body):
                         and resp.status_code != 503)
 
 
+_DECODER = json.JSONDecoder()
+_KEY_END = re.compile(rb"\s*:\s*")
+_PEEK_WINDOW = 65536    # bytes decoded after a key: 400 unavailable ids of 60 characters fit
+
+
+def _peek_value(raw, key):
+    """The JSON value after the last ``key`` (quoted bytes) in raw, or None: a cheap look, not a full decode."""
+    at = raw.rfind(key)
+    colon = _KEY_END.match(raw, at + len(key)) if at >= 0 else None
+    if colon is None:
+        return None
+    text = raw[colon.end():colon.end() + _PEEK_WINDOW].decode("utf-8", "replace")
+    try:
+        return _DECODER.raw_decode(text)[0]
+    except (ValueError, RecursionError):
+        return None
+
+
+def _peek_next_cursor(raw, limit):
+    """The cursor of a GET /projects page read from its raw body if the page looks full, else None.
+
+    A guess (each project has one "id" key, a cut body has no closing brace), to be checked against the decoded page:
+    a wrong one costs a request or an overlap, never a page.
+    """
+    if not raw[-64:].rstrip().endswith(b"}"):
+        return None
+    count = raw.count(b'"id":')
+    if count < limit:
+        count += raw.count(b'"id" :')
+    if count < limit:
+        unavailable = _peek_value(raw, b'"unavailable_project_ids"')
+        count += len(unavailable) if isinstance(unavailable, list) else 0
+    pagination = _peek_value(raw, b'"pagination"') if count >= limit else None
+    cursor = pagination.get("cursor") if isinstance(pagination, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+class _PageRequest:
+    """One GET /projects request of a listing; ``next`` is the request started from its raw body, if any."""
+
+    def __init__(self, cursor, wanted=False):
+        self.cursor = cursor
+        self.future = None          # None: sent by the caller's thread
+        self.next = None
+        self.wanted = wanted        # the caller has asked for this page: the one after may be requested
+        self.deferred = None        # the cursor its body gave before the caller asked for it
+        self.started = threading.Event()
+
+
+class _ProjectPages:
+    """The requests of one GET /projects listing, for iter_project_pages; with prefetch, one page ahead.
+
+    As soon as the raw body of the page the caller waits for shows a full page with a new cursor, the page after it
+    is requested on a worker thread (whose own body may start the next one once the caller asks for that page): at
+    most one request is in flight, never more than one page ahead of the caller, and its latency overlaps the
+    decoding of the page before and the caller's work on it.
+    """
+
+    def __init__(self, client, query, limit, prefetch):
+        self._client = client
+        self._query = query
+        self._limit = limit
+        self._prefetch = prefetch
+        self._pool = None
+        self._pool_session = None
+        self._lock = threading.Lock()   # orders a worker's start of the next page with the caller's claim and close
+        self._sent = set()              # cursors requested: a repeated one ends the listing in error, never ask ahead
+        self._stopping = False          # while requests ahead are waited out: start no more
+        self._ahead = None              # the _PageRequest of the next page, or None
+
+    def get(self, cursor):
+        """The page at cursor, as request() answers it; the error of a request ahead is raised here, when needed."""
+        ahead = self._ahead
+        if ahead is not None and ahead.cursor == cursor:
+            with self._lock:
+                ahead.wanted = True
+                deferred, ahead.deferred = ahead.deferred, None
+            if deferred is not None:
+                self._start(ahead, deferred)
+            page = ahead.future.result()
+            self._ahead = ahead.next
+            return page
+        self._drop()            # a wrong guess, or none: ask as without prefetch
+        # Held in _ahead while sent, so that close() finds the request it starts even if it fails.
+        mine = self._ahead = _PageRequest(cursor, wanted=True)
+        page = self._send(mine)
+        self._ahead = mine.next
+        return page
+
+    def close(self):
+        """Wait for every request ahead (requests_sent is then final) and discard them."""
+        self._drop()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool_session.close()
+            self._pool = None
+
+    def _drop(self):
+        with self._lock:
+            self._stopping = True
+        node, self._ahead = self._ahead, None
+        while node is not None:
+            if node.future is not None:
+                node.future.exception()     # waits; the error of a page not needed is not raised
+            node = node.next                # linked, if at all, before node's request returned
+        with self._lock:
+            self._stopping = False
+
+    def _send(self, node):
+        query = dict(self._query)
+        if node.cursor is not None:
+            query["cursor"] = node.cursor
+        self._sent.add(node.cursor)
+        on_body = self._on_body(node) if self._prefetch else None
+        return self._client.request("GET", "/projects", query=query, on_body=on_body)
+
+    def _send_ahead(self, node):
+        node.started.set()
+        # The worker threads take turns (a request starts once the one before has its body): one session, so one
+        # connection, for both.
+        self._client._local.session = self._pool_session
+        return self._send(node)
+
+    def _on_body(self, node):
+        def on_body(raw):
+            cursor = _peek_next_cursor(raw, self._limit)
+            if cursor is not None and cursor not in self._sent:
+                self._start(node, cursor)
+        return on_body
+
+    def _start(self, node, cursor):
+        """Request the page at cursor on a worker thread, as the one after node, unless the caller is not there yet."""
+        with self._lock:
+            if node.next is not None or self._stopping:
+                return      # started by an earlier attempt of node's request, or the listing is winding down
+            if not node.wanted:
+                node.deferred = cursor      # the caller is still on an earlier page: do not run further ahead
+                return
+            if self._pool is None:
+                # Two threads: one sends the next request while the other decodes.
+                self._pool = ThreadPoolExecutor(max_workers=2)
+                self._pool_session = self._client._new_session()
+            after = _PageRequest(cursor)
+            after.future = self._pool.submit(self._send_ahead, after)
+            node.next = after
+        # Decoding holds the GIL for milliseconds: let the worker thread get going first, or it sends late.
+        after.started.wait(1.0)
+
+
 class NeonClient:
     """A keep-alive client with bounded retries, pacing and request accounting.
 
@@ -326,23 +476,30 @@ class NeonClient:
     def _session(self):
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            # Proxies and CA bundles from the environment apply to https (auth cannot, see _BearerAuth); plain
-            # http is allowed only to loopback, and must stay there: no proxy would ever carry the key in clear.
-            session.trust_env = not self._plain_http
-            session.headers.update({
-                "Accept": "application/json",
-                "User-Agent": self.user_agent,
-            })
-            self._local.session = session
+            session = self._local.session = self._new_session()
+        return session
+
+    def _new_session(self):
+        session = requests.Session()
+        # Proxies and CA bundles from the environment apply to https (auth cannot, see _BearerAuth); plain
+        # http is allowed only to loopback, and must stay there: no proxy would ever carry the key in clear.
+        session.trust_env = not self._plain_http
+        session.headers.update({
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+        })
         return session
 
     def _count(self):
         with self._lock:
             self.requests_sent += 1
 
-    def request(self, method, path, query=None, body=None):
-        """Send one API call, retrying what is safe; return the parsed JSON object (an ApiAnswer, a dict)."""
+    def request(self, method, path, query=None, body=None, on_body=None):
+        """Send one API call, retrying what is safe; return the parsed JSON object (an ApiAnswer, a dict).
+
+        ``on_body``, if given, is called with the raw bytes of every 2xx answer before they are decoded (so once
+        per attempt): iter_project_pages uses it to request the next page while this one is decoded.
+        """
         method = method.upper()
         url = self.api_url + path
         safe = method in SAFE_METHODS
@@ -379,6 +536,8 @@ class NeonClient:
                 raise NeonApiError("the API answered %s %s with a redirect (HTTP %s to %r), which is not followed"
                                    % (method, path, resp.status_code, resp.headers.get("Location")),
                                    status=resp.status_code, request_id=answer_id, method=method, path=path)
+            if on_body is not None and resp.status_code < 300:
+                on_body(resp.content)
             parsed = _parse(resp)
             if resp.status_code < 300 and isinstance(parsed, dict):
                 answer = ApiAnswer(parsed)
@@ -436,39 +595,45 @@ class NeonClient:
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
             return list(pool.map(func, items))
 
-    def iter_project_pages(self, org_id=None, search=None, limit=PAGE_LIMIT):
+    def iter_project_pages(self, org_id=None, search=None, limit=PAGE_LIMIT, prefetch=False):
         """Yield the pages of GET /projects, following pagination.cursor; each page's shape is checked.
 
         It stops on a short page (fewer items than asked, unavailable ones included: neonctl's rule, and what
         makes the request count ceil((n+1)/limit)), so on the empty last page too, whatever cursor it echoes; on a
         missing cursor; and on a full page whose cursor does not advance (an error: the rest is unreachable).
         A full page of only unavailable projects is not the end: the listing goes on after it.
+
+        With ``prefetch``, the next page is requested on a worker thread as soon as this page's raw body looks full
+        (see _ProjectPages), so its latency overlaps decoding. Pages, errors and request counts are the same, but
+        for a misjudged body, which costs one request; no request is left running when the generator ends.
         """
         query = {"limit": limit}
         if org_id is not None:
             query["org_id"] = org_id
         if search is not None:
             query["search"] = search
+        pages = _ProjectPages(self, query, limit, prefetch)
         sent_cursor = None
         seen = set()
-        while True:
-            if sent_cursor is not None:
-                query["cursor"] = sent_cursor
-            page = self.request("GET", "/projects", query=dict(query))
-            check_page(page)
-            projects = page["projects"]
-            yield page
-            unavailable = page.get("unavailable_project_ids") or []
-            cursor = (page.get("pagination") or {}).get("cursor")
-            if len(projects) + len(unavailable) < limit or not cursor:
-                return
-            if cursor == sent_cursor or cursor in seen:
-                # A full page whose cursor does not move: the rest of the list is unreachable, so say so.
-                raise NeonApiError("GET /projects returned the cursor %r again after a full page; the listing "
-                                   "cannot advance and would be incomplete" % cursor, status=200,
-                                   request_id=getattr(page, "request_id", None), method="GET", path="/projects")
-            seen.add(cursor)
-            sent_cursor = cursor
+        try:
+            while True:
+                page = pages.get(sent_cursor)
+                check_page(page)
+                projects = page["projects"]
+                yield page
+                unavailable = page.get("unavailable_project_ids") or []
+                cursor = (page.get("pagination") or {}).get("cursor")
+                if len(projects) + len(unavailable) < limit or not cursor:
+                    return
+                if cursor == sent_cursor or cursor in seen:
+                    # A full page whose cursor does not move: the rest of the list is unreachable, so say so.
+                    raise NeonApiError("GET /projects returned the cursor %r again after a full page; the listing "
+                                       "cannot advance and would be incomplete" % cursor, status=200,
+                                       request_id=getattr(page, "request_id", None), method="GET", path="/projects")
+                seen.add(cursor)
+                sent_cursor = cursor
+        finally:
+            pages.close()
 
 
 def _is_id(value):

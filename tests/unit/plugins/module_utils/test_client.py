@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import email.utils
+import json
+import threading
+import time
 
 import pytest
 
@@ -176,9 +179,11 @@ class FakeSession:
     def __init__(self, answers):
         self.answers = list(answers)
         self.sent = []
+        self.params = []
 
     def request(self, method, url, **kwargs):
         self.sent.append((method, url))
+        self.params.append(kwargs.get("params"))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -318,3 +323,177 @@ def test_a_transport_error_that_quotes_the_key_does_not_carry_it(method):
     for text in (str(err.value), repr(err.value), repr(err.value.to_dict()), repr(api.retried)):
         assert KEY not in text
     assert "InvalidHeader" in str(err.value)
+
+
+# -- iter_project_pages(prefetch=True) ---------------------------------------------------------------------------
+
+
+def raw_page(text):
+    return FakeResponse(200, text.encode())
+
+
+SPARE = page(["spare-1", "spare-2"], cursor="spare-2")     # answers a request that should not have been sent
+
+SEQUENCES = {
+    "full pages then a short one": [page(["p-1", "p-2"], cursor="p-2"), page(["p-3", "p-4"], cursor="p-4"),
+                                    page(["p-5"], cursor="p-5")],
+    "last page empty, echoing the cursor": [page(["p-1", "p-2"], cursor="p-2"), page([], cursor="p-2")],
+    "full page without a cursor": [page(["p-1", "p-2"], cursor="p-2"), page(["p-3", "p-4"])],
+    "full page of only unavailable ids": [page(["p-1", "p-2"], cursor="p-2"), page([], ["p-3", "p-4"], "p-4"),
+                                          page(["p-5"], cursor="p-5")],
+    "cursor does not advance": [page(["p-1", "p-2"], cursor="p-2"), page(["p-3", "p-4"], cursor="p-2")],
+    "cursor goes back": [page(["p-1", "p-2"], cursor="p-2"), page(["p-3", "p-4"], cursor="p-4"),
+                         page(["p-5", "p-6"], cursor="p-2")],
+    "pretty-printed JSON": [raw_page(json.dumps({"projects": [{"id": "p-1"}, {"id": "p-2"}],
+                                                 "pagination": {"cursor": "p-2"}}, indent=2)),
+                            raw_page(json.dumps({"projects": [{"id": "p-3"}, {"id": "p-4"}],
+                                                 "pagination": {"cursor": "p-4"}}, separators=(", ", " : "))),
+                            page([], cursor="p-4")],
+}
+
+
+def listing_client(answers):
+    """A scripted client whose worker threads share the fake session (it is otherwise per thread)."""
+    api, session = scripted(list(answers) + [SPARE], retries=0)
+    api._session = lambda: session
+    return api, session
+
+
+def run_listing(answers, prefetch, limit=2):
+    api, session = listing_client(answers)
+    pages, error = [], None
+    try:
+        for one in api.iter_project_pages(org_id="org-1", limit=limit, prefetch=prefetch):
+            pages.append(dict(one))
+    except client.NeonApiError as exc:
+        error = str(exc)
+    return pages, error, api.requests_sent, session.params
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCES))
+def test_prefetch_yields_the_same_pages_errors_and_requests(name):
+    plain = run_listing(SEQUENCES[name], prefetch=False)
+    assert run_listing(SEQUENCES[name], prefetch=True) == plain
+    assert plain[2] < len(SEQUENCES[name]) + 1        # the spare answer was never needed
+
+
+def wait_until(condition, timeout=5.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.001)
+
+
+def test_prefetch_requests_the_next_page_before_the_caller_has_this_one():
+    for name in ("full pages then a short one", "pretty-printed JSON", "full page of only unavailable ids"):
+        api, session = listing_client(SEQUENCES[name])
+        pages = api.iter_project_pages(org_id="org-1", limit=2, prefetch=True)
+        next(pages)
+        # The generator is suspended at its yield: only a request started from the raw body can be sent now
+        # (and, as instant fake answers come in, the one after it).
+        wait_until(lambda: len(session.sent) >= 2)
+        pages.close()
+
+
+def test_prefetch_misjudged_page_costs_one_request_and_its_error_is_not_raised():
+    """A nested "id" makes a short page look full, and a nested "pagination" gives a wrong cursor: both guesses are
+    checked against the decoded page, their requests discarded (errors included), and the listing is unchanged."""
+    failure = FakeResponse(500, b'{"code": "", "message": "speculative failure"}')
+    cases = [
+        # short page that looks full: the listing ends after it, the request ahead failed unseen
+        ([raw_page('{"projects":[{"id":"p-1","owner":{"id":"u-1"}}],"pagination":{"cursor":"p-1"}}'), failure],
+         [[{"id": "p-1", "owner": {"id": "u-1"}}]]),
+        # full page whose raw body names a wrong cursor last: the right page is then asked as without prefetch
+        ([raw_page('{"pagination":{"cursor":"p-2"},"projects":[{"id":"p-1"},'
+                   '{"id":"p-2","meta":{"pagination":{"cursor":"zzz"}}}]}'), failure, page(["p-3"], cursor="p-3")],
+         [[{"id": "p-1"}, {"id": "p-2", "meta": {"pagination": {"cursor": "zzz"}}}], [{"id": "p-3"}]]),
+    ]
+    for answers, expected in cases:
+        pages, error, sent, queries = run_listing(answers, prefetch=True)
+        assert error is None and [p["projects"] for p in pages] == expected
+        assert sent == run_listing(answers[:1] + answers[2:], prefetch=False)[2] + 1
+        if len(expected) == 2:
+            assert [q.get("cursor") for q in queries] == [None, "zzz", "p-2"]
+
+
+def test_prefetch_error_of_a_needed_page_is_raised():
+    answers = [page(["p-1", "p-2"], cursor="p-2"), FakeResponse(404, b'{"code": "", "message": "gone"}')]
+    for prefetch in (False, True):
+        api, session = listing_client(answers)
+        pages = api.iter_project_pages(org_id="org-1", limit=2, prefetch=prefetch)
+        assert next(pages)["projects"] == [{"id": "p-1"}, {"id": "p-2"}]
+        with pytest.raises(client.NeonApiError, match="gone") as err:
+            next(pages)
+        assert err.value.status == 404 and api.requests_sent == 2
+
+
+class SlowAnswer:
+    """A fake answer that takes a while, and says when it is done."""
+
+    def __init__(self, answer, seconds):
+        self.answer, self.seconds, self.done = answer, seconds, threading.Event()
+
+    def __call__(self):
+        time.sleep(self.seconds)
+        self.done.set()
+        return self.answer
+
+
+def test_prefetch_close_waits_for_the_request_ahead():
+    slow = SlowAnswer(page(["p-3", "p-4"], cursor="p-4"), 0.2)
+    api, session = listing_client([page(["p-1", "p-2"], cursor="p-2"), slow])
+    request = session.request
+
+    def answer(method, url, **kwargs):
+        got = request(method, url, **kwargs)
+        return got() if callable(got) else got
+    session.request = answer
+    threads = threading.active_count()
+    pages = api.iter_project_pages(org_id="org-1", limit=2, prefetch=True)
+    next(pages)
+    wait_until(lambda: len(session.sent) == 2)
+    pages.close()
+    # The page ahead's answer is in, its request counted, and no worker thread is left.
+    assert slow.done.is_set() and api.requests_sent == 2 and len(session.sent) == 2
+    assert threading.active_count() == threads
+
+
+def test_on_body_sees_each_2xx_body_before_decoding_and_nothing_else():
+    seen = []
+    api, session = scripted([FakeResponse(503, b'{"message": "busy"}'), HTML, OK])
+    assert api.request("GET", "/auth", on_body=seen.append) == {"ok": True}
+    assert seen == [HTML.content, OK.content]
+
+
+@pytest.mark.parametrize("text, limit, cursor", [
+    ('{"projects":[{"id":"a"},{"id":"b"}],"pagination":{"cursor":"b"}}', 2, "b"),
+    ('{"projects":[{"id":"a"}],"pagination":{"cursor":"a"}}', 2, None),
+    ('{"projects":[{"id":"a"}],"unavailable_project_ids":["b"],"pagination":{"cursor":"b"}}', 2, "b"),
+    ('{"projects":[{"id" : "a"},{"id": "b"}],"pagination" : {"cursor" : "b"}}\n', 2, "b"),
+    ('{"projects":[{"id":"a"},{"id":"b"}]}', 2, None),
+    ('{"projects":[{"id":"a"},{"id":"b"}],"pagination":{"cursor":null}}', 2, None),
+    ('{"projects":[{"id":"a"},{"id":"b"}],"pagination":{"cursor":"b"', 2, None),     # cut: retried, not guessed
+    ('{"projects":[{"id":"a"},{"id":"b"}],"pagination":"x"}', 2, None),
+])
+def test_peek_next_cursor(text, limit, cursor):
+    assert client._peek_next_cursor(text.encode(), limit) == cursor
+
+
+def test_prefetch_runs_at_most_one_page_ahead_of_the_caller():
+    """With instant answers, an unbounded chain would fetch the whole listing while the caller holds page 1; an
+    early stop then costs at most the one page requested ahead."""
+    answers = [page(["p-%d" % i, "p-%d" % (i + 1)], cursor="p-%d" % (i + 1)) for i in range(1, 20, 2)]
+    answers.append(page([], cursor="p-20"))
+    api, session = listing_client(answers)
+    pages = api.iter_project_pages(org_id="org-1", limit=2, prefetch=True)
+    next(pages)
+    wait_until(lambda: len(session.sent) >= 2)
+    time.sleep(0.05)
+    assert len(session.sent) == 2
+    next(pages)                 # the caller asks for page 2: only now page 3 may be requested
+    wait_until(lambda: len(session.sent) >= 3)
+    time.sleep(0.05)
+    assert len(session.sent) == 3
+    pages.close()
+    assert api.requests_sent == 3
+    assert run_listing(answers, prefetch=True) == run_listing(answers, prefetch=False)
