@@ -17,7 +17,8 @@ options:
       - If not set, the value of the E(NEON_API_KEY) environment variable is used.
       - The key is never logged nor returned. A C(~/.netrc) entry for the API host cannot replace it.
       - Transfers need a B(personal) API key of a user who is admin of the source organization and at least
-        member of the destination; organization and project-scoped keys are refused.
+        member of the destination. Neon refuses organization and project-scoped keys there, and the module then
+        names the key type (from C(GET /auth)) in its message.
     type: str
     required: true
   api_url:

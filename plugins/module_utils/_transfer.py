@@ -67,6 +67,7 @@ class TransferJob:
         self._options = {}             # org id -> the option that named it, for messages
         self.events = []               # what the run had to recover from, for the result's ``retried``
         self.requested = None          # the effective request, once known: a failure still accounts for each id
+        self._refused = False          # Neon answered 403/404 to a read: the key type may be why (_with_key_note)
         self.plan = None
 
     # -- input -----------------------------------------------------------------------------------------------------
@@ -130,15 +131,25 @@ class TransferJob:
                 return org
         return {"id": org_id}
 
-    def _check_key(self):
-        auth = self.client.request("GET", "/auth")
-        if not isinstance(auth.get("auth_method"), str):
-            raise unexpected(auth, "GET", "/auth", "no 'auth_method' string")
-        if auth.get("auth_method") == "api_key_org":
-            raise PlanError(
-                "the API key is an organization (or project-scoped) key of %s; transfers need a personal API key of "
-                "a user who is admin of the source organization and at least member of the destination"
-                % auth.get("account_id"))
+    def _with_key_note(self, msg):
+        """After Neon refused something, ask GET /auth whether the key is the reason, and say so first.
+
+        The key type is checked only then: on every run that goes through, the request would be spent for nothing.
+        An organization or project-scoped key reads its own organization but is refused the other one, so such a
+        run always meets a 403 or 404 before its first write, and the transfer itself answers 403.
+        """
+        if not self._refused:
+            return msg
+        self._refused = False
+        try:
+            auth = self.client.request("GET", "/auth")
+        except NeonApiError:
+            return msg
+        if auth.get("auth_method") != "api_key_org":
+            return msg
+        return ("the API key is an organization (or project-scoped) key of %s; transfers need a personal API key of "
+                "a user who is admin of the source organization and at least member of the destination. Neon's "
+                "refusal: %s" % (auth.get("account_id"), msg))
 
     def _verify_destination(self, destination, owners):
         """Make sure the destination exists before a write, or before saying there is nothing to do."""
@@ -148,6 +159,7 @@ class TransferJob:
             self.client.request("GET", "/organizations/%s" % destination)
         except NeonApiError as exc:
             if exc.status in (403, 404):
+                self._refused = True
                 raise PlanError("org_id %r is not an organization this key can see (HTTP %s: %s)"
                                 % (destination, exc.status, exc.message))
             raise
@@ -167,7 +179,8 @@ class TransferJob:
         kinds = {}
         unavailable = []
         count = 0
-        pages = self._pages(org_id)
+        # A whole listing asks for the next page while it decodes this one; one page alone asks for nothing more.
+        pages = self._pages(org_id, prefetch=not first_page_only)
         if first_page_only:
             page = next(pages)
             if len(page["projects"]) + len(page.get("unavailable_project_ids") or []) >= PAGE_LIMIT:
@@ -196,15 +209,16 @@ class TransferJob:
                     owners[pid] = owner
         return owners, kinds
 
-    def _pages(self, org_id, search=None):
+    def _pages(self, org_id, search=None, prefetch=False):
         """GET /projects pages; a personal listing that Neon refuses means personal accounts are gone."""
         try:
-            yield from self.client.iter_project_pages(org_id=org_id, search=search)
+            yield from self.client.iter_project_pages(org_id=org_id, search=search, prefetch=prefetch)
         except NeonApiError as exc:
             if org_id is None and exc.status == 400 and "org_id is required" in (exc.message or ""):
                 raise PlanError("Neon requires an org_id to list projects, so this account has no personal "
                                 "projects left to list (HTTP 400: %s). %s" % (exc.message, MIGRATION_HINT))
             if org_id is not None and exc.status in (403, 404):
+                self._refused = True
                 raise PlanError("%s %r cannot be read with this key (HTTP %s: %s); check the id, and that the key's "
                                 "user is a member" % (self._options.get(org_id, "organization"), org_id, exc.status,
                                                       exc.message))
@@ -216,6 +230,7 @@ class TransferJob:
             answer = self.client.request("GET", path)
         except NeonApiError as exc:
             if exc.status in (403, 404):
+                self._refused = True
                 return None
             raise
         project = answer.get("project")
@@ -251,6 +266,37 @@ class TransferJob:
             if pid in (page.get("unavailable_project_ids") or ()):
                 return UNAVAILABLE
         return None
+
+    def _find_few(self, requested, destination):
+        """Owners and integrations of a handful of ids, source unknown: a search shows both, a project read alone
+        only its owner, so the ids are searched in each other organization when there are at most two of them
+        (no dearer than reading each, then searching its owner), else read each, then searched where found.
+        """
+        first, orgs = self.client.parallel(lambda read: read(), [
+            lambda: self._scan(destination, set(requested), first_page_only=True)[0], self._visible_orgs])
+        # On a rerun into a small destination its first page answers everything.
+        owners, kinds = dict(first or {}), {}
+        rest = [pid for pid in requested if pid not in owners]
+        others = [org["id"] for org in orgs if org["id"] != destination]
+        if rest and len(others) <= 2:
+            pairs = [(pid, org) for pid in rest for org in others]
+            for (pid, org), found in zip(pairs, self.client.parallel(lambda pair: self._search(pair[1], pair[0]),
+                                                                     pairs)):
+                if isinstance(found, list):
+                    owners[pid] = org
+                    kinds[pid] = found
+            rest = [pid for pid in rest if pid not in owners]
+        if rest:
+            # Left out of a search, or elsewhere (a personal project, one that moved meanwhile).
+            self._locate(rest, destination, owners, kinds)
+        return owners, kinds
+
+    def _locate(self, ids, destination, owners, kinds):
+        """Read each project, then search it in its organization for its integrations (a read does not show them)."""
+        owners.update((pid, owner) for pid, owner in self._read_each(ids).items() if owner is not None)
+        elsewhere = [pid for pid in ids if owners.get(pid) not in (None, destination, PERSONAL)]
+        found = self.client.parallel(lambda pid: self._search(owners[pid], pid), elsewhere)
+        kinds.update((pid, pid_kinds) for pid, pid_kinds in zip(elsewhere, found) if isinstance(pid_kinds, list))
 
     def _discover(self, requested, source, destination):
         """Find the owner (and integrations) of each requested id, choosing the cheaper way to read."""
@@ -290,28 +336,30 @@ class TransferJob:
             elif owners is None:
                 owners, kinds = self._scan(listed, wanted)
         elif few:
-            # The destination's first page first: on a rerun into a small destination it answers everything.
-            owners = self._scan(destination, wanted, first_page_only=True)[0] or {}
-            owners.update((pid, owner) for pid, owner in self._read_each(
-                [pid for pid in requested if pid not in owners]).items() if owner is not None)
-            elsewhere = [pid for pid in requested if owners.get(pid) not in (None, destination, PERSONAL)]
-            found = self.client.parallel(lambda pid: self._search(owners[pid], pid), elsewhere)
-            kinds = {pid: pid_kinds for pid, pid_kinds in zip(elsewhere, found) if isinstance(pid_kinds, list)}
+            owners, kinds = self._find_few(requested, destination)
         else:
-            owners, kinds = {}, {}
-            orgs = [org["id"] for org in self._visible_orgs()]
-            for org_owners, org_kinds in self.client.parallel(lambda org: self._scan(org, wanted), orgs):
-                owners.update(org_owners)
-                kinds.update(org_kinds)
+            # The destination first: on a rerun it holds everything and no other organization is read. What it
+            # lacks is looked for in every other organization the key sees, side by side.
+            owners, kinds = self._scan(destination, wanted)
+            rest = set(requested) - set(owners)
+            if len(rest) > PER_PROJECT_MAX:
+                orgs = [org["id"] for org in self._visible_orgs() if org["id"] != destination]
+                for org_owners, org_kinds in self.client.parallel(lambda org: self._scan(org, rest), orgs):
+                    owners.update(org_owners)
+                    kinds.update(org_kinds)
         unresolved = [pid for pid in requested if pid not in owners]
         if unresolved and len(unresolved) > PER_PROJECT_MAX:
-            # Listed after the other reads, the destination also shows what another run moved there meanwhile
-            # (a project moving between two listings is in neither).
+            # Listed (again) after the other reads, the destination also shows what another run moved there
+            # meanwhile: a project moving between two listings is in neither.
             dest_owners, _kinds = self._scan(destination, set(unresolved))
             owners.update(dest_owners)
             unresolved = [pid for pid in unresolved if pid not in owners]
         if unresolved and len(unresolved) <= PER_PROJECT_MAX:
-            owners.update({pid: o for pid, o in self._read_each(unresolved).items() if o is not None})
+            if source is None:
+                self._locate(unresolved, destination, owners, kinds)
+            else:
+                # Found elsewhere than the source, they are not sent: their integrations do not matter.
+                owners.update({pid: o for pid, o in self._read_each(unresolved).items() if o is not None})
         return owners, kinds
 
     # -- the run ---------------------------------------------------------------------------------------------------
@@ -321,11 +369,14 @@ class TransferJob:
         try:
             return self._run(), False
         except TransferFailure as exc:
-            return self._finish(exc.result, exc.message), True
+            self._refused = self._refused or any(e.get("status") in (403, 404) for e in exc.result.get("errors", ()))
+            return self._finish(exc.result, self._with_key_note(exc.message)), True
         except PlanError as exc:
-            return self._finish(self._unwritten(), str(exc)), True
+            return self._finish(self._unwritten(), self._with_key_note(str(exc))), True
         except NeonApiError as exc:
-            return self._finish(self._unwritten(error=exc.to_dict()), "Neon API error: %s" % exc.describe()), True
+            self._refused = self._refused or exc.status in (403, 404)
+            return self._finish(self._unwritten(error=exc.to_dict()),
+                                self._with_key_note("Neon API error: %s" % exc.describe())), True
 
     def _unwritten(self, **result):
         """The result of a run stopped before any write: every requested id is still to do."""
@@ -341,10 +392,7 @@ class TransferJob:
         needs_orgs = bool(p.get("org_name") or p.get("source_org_name")
                           or (not self.personal and not p.get("source_org_id") and len(projects) > PER_PROJECT_MAX))
         if needs_orgs:
-            # Independent: identify the key and list the organizations at once.
-            self.client.parallel(lambda f: f(), [self._check_key, self._visible_orgs])
-        else:
-            self._check_key()
+            self._visible_orgs()
         destination = self._resolve(p.get("org_id"), p.get("org_name"), "org_name")
         if self.personal:
             source = PERSONAL
@@ -358,6 +406,7 @@ class TransferJob:
         if self._orgs is not None:
             for org_id, option in ((destination, "org_id"), (source, "source_org_id")):
                 if org_id not in (None, PERSONAL) and org_id not in self._seen_orgs:
+                    self._refused = True
                     raise PlanError("%s %r is not among the organizations this key can see: %s"
                                     % (option, org_id, planner.describe_orgs(self._orgs)))
             if source not in (None, PERSONAL) and planner.plan_downgrade(self._org(source).get("plan"),

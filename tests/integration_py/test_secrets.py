@@ -58,12 +58,14 @@ def test_a_refused_key_never_shows_either(emu):
     """A wrong key (HTTP 401), a key with a newline (refused before sending), both from NEON_API_KEY."""
     params = {"api_url": emu.api_url, "source_org_id": SRC, "org_id": DEST, "projects": ["p-plain-1"]}
     (wrong,), proc = run_tasks([params], env={"NEON_API_KEY": WRONG_KEY}, args=["-vvvv"])
-    assert wrong["failed"] is True and "HTTP 401" in wrong["msg"] and wrong["api_requests"] == 1
+    # The first pages of the source and the destination are read side by side: both refused, nothing else sent.
+    assert wrong["failed"] is True and "HTTP 401" in wrong["msg"] and wrong["api_requests"] == 2
+    assert [entry["status"] for entry in emu.request_log] == [401, 401]
     assert_never_shown(proc, WRONG_KEY)
     (injected,), proc = run_tasks([params], env={"NEON_API_KEY": ADA_KEY + "\r\nX-Injected: 1"}, args=["-vvvv"])
     assert injected["failed"] is True and "not shown" in injected["msg"] and not injected["api_requests"]
     assert_never_shown(proc, ADA_KEY)
-    assert emu.writes() == [] and len(emu.request_log) == 1
+    assert emu.writes() == [] and len(emu.request_log) == 2
 
 
 # -- ~/.netrc ----------------------------------------------------------------------------------------------------

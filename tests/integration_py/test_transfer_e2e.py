@@ -62,8 +62,8 @@ def test_check_mode_predicts_then_real_run_then_rerun_changes_nothing(emu):
     assert again["transferred"] == [] and sorted(again["already_present"]) == sorted(PLAIN[:3] + ["p-dest-1"])
     assert emu.writes() == []
     assert "already owned" in again["msg"]
-    # The key check and the first pages of the source and the destination, read side by side, answer a rerun.
-    assert again["api_requests"] == len(emu.request_log) == 3
+    # The first pages of the source and the destination, read side by side, answer a rerun.
+    assert again["api_requests"] == len(emu.request_log) == 2
 
 
 def test_source_found_by_the_module_across_orgs(emu):
@@ -72,10 +72,15 @@ def test_source_found_by_the_module_across_orgs(emu):
     assert result["changed"] is True and not result.get("failed")
     assert moved_since(before, emu.ownership()) == {"p-plain-1": (SRC, DEST), "p-other-1": (OTHER, DEST)}
     assert sorted(b["source_org_id"] for b in result["batches"]) == sorted([SRC, OTHER])
-    # A handful of ids: per-project reads, never a listing of the 900-project org; only the destination's first
-    # page is listed (it answers a rerun alone).
+    # A handful of ids: never a listing of the 900-project org; only the destination's first page is listed (it
+    # answers a rerun alone). The key sees six other organizations, so each project is read, then searched (for
+    # its integrations) in the organization it is in.
     listings = [r["query"] for r in emu.request_log if r["path"].endswith("/projects") and "search" not in r["query"]]
     assert [(q["org_id"], "cursor" in q) for q in listings] == [([DEST], False)]
+    searches = sorted((r["query"]["org_id"][0], r["query"]["search"][0]) for r in emu.request_log
+                      if "search" in r["query"])
+    assert searches == [(OTHER, "p-other-1"), (SRC, "p-plain-1")]
+    assert result["api_requests"] == 1 + 1 + 2 + 2 + 2  # organizations, that page, reads, searches, transfers
 
 
 def test_many_ids_without_source_are_found_by_listing(emu):
@@ -113,6 +118,36 @@ def test_integration_projects_are_never_sent_and_fail_the_task(emu):
     assert "p-datadog-1" in result["transferred"]      # datadog does not block a transfer
     assert set(moved_since(before, emu.ownership())) == set(result["transferred"])
     assert "skip_blocked" in result["msg"]
+
+
+def test_a_handful_without_source_never_sends_an_integration_project(emu):
+    """A project read alone does not show its integrations: the module searches it where it is before sending."""
+    ids = ["p-plain-1", "p-github-1", "p-other-1"]
+    before = emu.ownership()
+    predicted, _proc = run_module(MODULE, params(emu, org_id=DEST, projects=ids, skip_blocked=True), check=True)
+    emu.reset_log()
+    done, _proc = run_module(MODULE, params(emu, org_id=DEST, projects=ids, skip_blocked=True))
+    assert done["changed"] is predicted["changed"] is True
+    for key in ("transferred", "already_present", "blocked", "missing", "remaining"):
+        assert done[key] == predicted[key], key
+    assert done["blocked"] == [{"id": "p-github-1", "integration": "github"}]
+    assert moved_since(before, emu.ownership()) == {"p-plain-1": (SRC, DEST), "p-other-1": (OTHER, DEST)}
+    assert sorted(pid for w in emu.writes() for pid in w["body"]["project_ids"]) == ["p-other-1", "p-plain-1"]
+    assert all(w["status"] == 200 for w in emu.writes())
+
+
+def test_a_handful_without_source_searches_each_other_org_when_there_are_at_most_two(emu):
+    """Bob sees the source and the destination only: one search per id finds its owner and its integrations at
+    once, so no project is read alone. Check mode, since Bob may not move projects out of the source."""
+    ids = ["p-plain-1", "p-github-1", "p-dest-1"]
+    predicted, _proc = run_module(MODULE, params(emu, api_key=BOB_KEY, org_id=DEST, projects=ids), check=True)
+    assert predicted["transferred"] == ["p-plain-1"] and predicted["already_present"] == ["p-dest-1"]
+    assert predicted["blocked"] == [{"id": "p-github-1", "integration": "github"}]
+    calls = sorted((r["path"].rsplit("/", 1)[-1], r["query"].get("search", [""])[0]) for r in emu.request_log)
+    # The organizations and the destination's first page, side by side, then one search per id not found there.
+    assert calls == [("organizations", ""), ("projects", ""), ("projects", "p-github-1"),
+                     ("projects", "p-plain-1")], calls
+    assert predicted["api_requests"] == 4 and emu.writes() == []
 
 
 def test_skip_blocked_reports_and_succeeds(emu):

@@ -207,8 +207,8 @@ class SmallPageClient(NeonClient):
 
     page_limit = _client.PAGE_LIMIT
 
-    def iter_project_pages(self, org_id=None, search=None, limit=None):
-        return super().iter_project_pages(org_id=org_id, search=search, limit=limit or self.page_limit)
+    def iter_project_pages(self, org_id=None, search=None, limit=None, **options):
+        return super().iter_project_pages(org_id=org_id, search=search, limit=limit or self.page_limit, **options)
 
 
 _patch_lock = threading.Lock()
