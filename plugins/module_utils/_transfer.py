@@ -172,7 +172,7 @@ class TransferJob:
 
         With ``wanted`` (a set) only those ids are kept, so 100,000 listed projects cost a few bytes each.
         Projects Neon could not read in time are read one by one, never taken as absent.
-        With ``first_page_only``, return (None, None) if the org has more than one page.
+        With ``first_page_only`` only the first page is read; _listed_whole() then says whether that was all.
         """
         owner_value = org_id if org_id is not None else PERSONAL
         owners = {}
@@ -181,10 +181,10 @@ class TransferJob:
         count = 0
         # A whole listing asks for the next page while it decodes this one; one page alone asks for nothing more.
         pages = self._pages(org_id, prefetch=not first_page_only)
+        whole = True
         if first_page_only:
             page = next(pages)
-            if len(page["projects"]) + len(page.get("unavailable_project_ids") or []) >= PAGE_LIMIT:
-                return None, None
+            whole = len(page["projects"]) + len(page.get("unavailable_project_ids") or []) < PAGE_LIMIT
             pages = [page]
         for page in pages:
             for key in ("integrations", "applications"):
@@ -199,7 +199,8 @@ class TransferJob:
             unavailable.extend(page.get("unavailable_project_ids") or [])
         if org_id is not None:
             self._seen_orgs.add(org_id)
-        self._org_sizes[owner_value] = count + len(unavailable)
+        if whole:
+            self._org_sizes[owner_value] = count + len(unavailable)
         unavailable = [pid for pid in unavailable if wanted is None or pid in wanted]
         if unavailable:
             self.events.append({"reason": "listing of %s left out %d project(s) Neon could not read in time; "
@@ -208,6 +209,9 @@ class TransferJob:
                 if owner is not None:
                     owners[pid] = owner
         return owners, kinds
+
+    def _listed_whole(self, org_id):
+        return (org_id if org_id is not None else PERSONAL) in self._org_sizes
 
     def _pages(self, org_id, search=None, prefetch=False):
         """GET /projects pages; a personal listing that Neon refuses means personal accounts are gone."""
@@ -308,33 +312,28 @@ class TransferJob:
             # integrations of such a project are unknown until Neon answers 422, which _send handles.
             owners = {pid: owner for pid, owner in self._read_each(requested).items() if owner is not None}
             kinds = {}
+        elif source is not None and few:
+            # The first pages of the source and the destination, side by side: a small source is read whole in
+            # one request, and a rerun into a small destination needs nothing more.
+            (owners, kinds), (present, _kinds) = self.client.parallel(
+                lambda org: self._scan(org, wanted, first_page_only=True), [listed, destination])
+            owners.update(present)
+            searched = [] if self._listed_whole(listed) else [pid for pid in requested if pid not in owners]
+            # The source has more pages: a search finds each id that neither first page showed, with its
+            # integrations, for one request each.
+            found = dict(zip(searched, self.client.parallel(lambda pid: self._search(listed, pid), searched)))
+            for pid, pid_kinds in found.items():
+                if isinstance(pid_kinds, list):
+                    owners[pid] = source
+                    kinds[pid] = pid_kinds
+            left_out = [pid for pid, pid_kinds in found.items() if pid_kinds is UNAVAILABLE]
+            if left_out:
+                # Their integrations stay unknown: a 422 then sets them aside (see _send).
+                self.events.append({"reason": "search of %s left out %d project(s) Neon could not read in "
+                                              "time; read one by one" % (source, len(left_out))})
+                owners.update((pid, o) for pid, o in self._read_each(left_out, strict=True).items() if o is not None)
         elif source is not None:
-            owners = None
-            if few:
-                # The first pages of the source and the destination, side by side: a small org is read whole in
-                # one request, and a rerun into a small destination needs nothing more.
-                (owners, kinds), (present, _kinds) = self.client.parallel(
-                    lambda org: self._scan(org, wanted, first_page_only=True), [listed, destination])
-                owners = None if owners is None else {**owners, **(present or {})}
-                if owners is None and present:
-                    searched = [pid for pid in requested if pid not in present]
-                else:
-                    searched = requested
-            if owners is None and few:
-                found = dict(zip(searched, self.client.parallel(lambda pid: self._search(listed, pid), searched)))
-                kinds = {pid: pid_kinds for pid, pid_kinds in found.items() if pid_kinds not in (None, UNAVAILABLE)}
-                owners = dict(present or {}, **dict.fromkeys(kinds, source))
-                left_out = [pid for pid, pid_kinds in found.items() if pid_kinds is UNAVAILABLE]
-                if left_out:
-                    # Their integrations stay unknown: a 422 then sets them aside (see _send).
-                    self.events.append({"reason": "search of %s left out %d project(s) Neon could not read in "
-                                                  "time; read one by one" % (source, len(left_out))})
-                    owners.update((pid, o) for pid, o in self._read_each(left_out, strict=True).items()
-                                  if o is not None)
-                if listed is not None:
-                    self._seen_orgs.add(listed)
-            elif owners is None:
-                owners, kinds = self._scan(listed, wanted)
+            owners, kinds = self._scan(listed, wanted)
         elif few:
             owners, kinds = self._find_few(requested, destination)
         else:

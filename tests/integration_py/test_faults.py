@@ -31,7 +31,7 @@ SCENARIO["generate"].append({"org": BIG, "count": 800, "prefix": "big"})
 MANY = ["big-%06d" % n for n in range(1, 31)]       # > 20 ids: the source is listed; batches of 10
 FEW = ["p-plain-1", "p-plain-2", "p-other-1"]        # no source: each project is read, then searched
 # Source OTHER has 901 projects: its first page and the destination's, then one search per id (5 listings).
-SEARCHED = ["bulk-000001", "bulk-000002", "bulk-000003"]
+SEARCHED = ["bulk-000501", "bulk-000602", "bulk-000703"]   # past its first page of 400
 
 REQUESTS = {
     "many": {"source_org_id": BIG, "projects": MANY, "batch_size": 10},
@@ -160,7 +160,7 @@ CONVERGE = [
     ("unavailable_project_ids on a listing page", "many",
      [{"kind": "unavailable_project_ids", "project_ids": ["big-000005", "big-000450"], "times": 2}], {}, "left out"),
     ("unavailable_project_ids on a search page", "searched",
-     [{"kind": "unavailable_project_ids", "project_ids": ["bulk-000002"], "times": 5}], {}, "left out"),
+     [{"kind": "unavailable_project_ids", "project_ids": ["bulk-000602"], "times": 5}], {}, "left out"),
     ("another actor moves a requested project into the destination first", "many",
      [dict(POST, kind="other_actor", action="move", project_ids=["big-000012"], to_org=DEST, after=1)], {},
      "re-read"),
