@@ -185,6 +185,8 @@ def log_stats(log):
            "writes": sum(1 for e in log if e["method"] == "POST"),
            "list_pages": sum(1 for e in log if e["path"].endswith("/projects") and e["method"] == "GET"
                              and "search" not in (e.get("query") or {})),
+           # pages past the first of a listing: a handful of ids must never follow a cursor
+           "next_pages": sum(1 for e in log if e["path"].endswith("/projects") and "cursor" in (e.get("query") or {})),
            "searches": sum(1 for e in log if e["path"].endswith("/projects") and "search" in (e.get("query") or {})),
            "project_gets": sum(1 for e in log if e["method"] == "GET" and "/projects/" in e["path"])}
     for width, name in ((1.0, "max_1s"), (60.0, "max_60s")):
@@ -303,6 +305,7 @@ def measure_fixed(ansible, emu, repeat=5):
 
 def run_ours(job, n, shape, latency, fixed, ansible):
     emu = Emulator(job["scenario"], latency_ms=latency).start()
+    emu.warm()      # a server that has served before: the bench measures the module, not first renderings
     rows = []
     try:
         params = dict(job["params"], api_key=KEY, api_url=emu.api_url, skip_blocked=False)
@@ -339,6 +342,7 @@ def run_ours(job, n, shape, latency, fixed, ansible):
 def run_naive(job, n, shape, latency, budget, workdir):
     scenario = dict(job["scenario"], settings={"rate_limit": False})
     emu = Emulator(scenario, latency_ms=latency).start()
+    emu.warm()
     job = dict(job, scenario_orgs=[o["id"] for o in scenario["orgs"]])
     rows = []
     try:
@@ -481,7 +485,7 @@ def target_checks(row, fixed):
     else:
         checks["time"] = checks["api"] = None
     if row["shape"].startswith("handful"):
-        checks["handful"] = row["list_pages"] <= 1 and row["requests"] <= 4 * HANDFUL
+        checks["handful"] = row.get("next_pages", row["list_pages"]) == 0 and row["requests"] <= 4 * HANDFUL
     return checks
 
 
@@ -526,8 +530,9 @@ def write_markdown(results, fixed_by_run, path):
         "- **requests**: Neon API requests the emulator received (the module's own `api_requests` agrees).",
         "- **lower bound (lb)**: per organization holding requested projects, the cheaper of listing it "
         "(ceil((size+1)/400) pages) and reading its requested projects one by one; plus ceil(m/400) transfers "
-        "per source. Organization lookups (`GET /auth`, one org lookup) are not in it: the target is "
-        "requests <= lb + 2.",
+        "per source. Organization lookups (`GET /users/me/organizations`, `GET /organizations/{id}`) are not in "
+        "it: the target is requests <= lb + 2. It is an oracle's bound: it knows each organization's size "
+        "before reading anything, which the module cannot.",
         "- **wall**: the whole `ansible-playbook` run (or the whole script). **fixed**: the median wall of a "
         "module run that ends before any request (%s; module process alone %s): ansible-playbook start-up, "
         "module packaging and Python imports." % (fmt_time(fixed["wall"]), fmt_time(fixed["module_wall"])),
@@ -539,6 +544,8 @@ def write_markdown(results, fixed_by_run, path):
         "process ansible starts for the module, through a pass-through interpreter, bench/_interp.py; "
         "ansible-playbook and its workers are not counted). The naive script is started through the same wrapper: "
         "the peak of a child (v)forked straight from the bench process would include the bench's own resident set.",
+        "- **handful**: 5 ids never cost a listing: no page past the first of any organization (no request "
+        "with a cursor), and at most 4 requests per id.",
         "- **1s/60s**: the most requests the emulator received in any 1 s / 60 s window (Neon: 40/s per route, "
         "700/min).",
         "- *est.*: the naive run was stopped by its time budget (`--baseline-budget`) before its first write. "
@@ -595,7 +602,8 @@ def write_markdown(results, fixed_by_run, path):
             mark(c["rss"], "%.0f MB" % o["rss_mb"]),
             mark(c["no429"], "%d" % o["n429"]),
             mark(c["rate"], "%d/s, %d/min" % (o["max_1s"], o["max_60s"])),
-            mark(c.get("handful"), "%d list pages" % o["list_pages"]) if "handful" in c else "-"))
+            mark(c.get("handful"), "%d first pages, %d next" % (o["list_pages"], o.get("next_pages", -1)))
+            if "handful" in c else "-"))
         for name, value in c.items():
             if value is False:
                 misses.append((key, name))

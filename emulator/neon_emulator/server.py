@@ -12,6 +12,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import render
 from . import scenario as scenario_mod
 from .api import NeonApi, Request, Response, error
 from .faults import ANSWER_KINDS, CONTRACT_BREAKING, FIXED_STATUS, POST_KINDS, FaultError, FaultSet
@@ -399,6 +400,18 @@ class Emulator:
 
     def fault_status(self):
         return self.faults.describe()
+
+    def warm(self):
+        """Render every organization project's list item now, as a server that has served before would have it.
+
+        A benchmark calls this so that what it measures is the client, not the emulator's first rendering of each
+        page (about 2 ms a page of 400; 0.7 ms once rendered).
+        """
+        with self.state.lock:
+            names = {org_id: json.dumps(org.name) for org_id, org in self.state.orgs.items()}
+            for project in self.state.projects.values():
+                if project.org_id is not None:
+                    render.project_list_item_bytes(project, names[project.org_id])
 
     def set_latency(self, ms):
         self.configure(latency_ms=ms)

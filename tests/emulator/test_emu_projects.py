@@ -247,3 +247,14 @@ def test_cached_pages_match_fresh_pages_after_projects_change(make_emu):
             fast = json.loads(render.project_list_item_json(project, json.dumps(name)))
             assert fast == render.project_list_item(project, name)
             assert list(fast) == list(render.project_list_item(project, name))
+
+
+def test_a_warmed_emulator_serves_the_same_pages(make_emu):
+    """warm() renders ahead what the first listing would render: same bytes, and every live org project cached."""
+    emu = make_emu(basic_scenario())
+    ada = Client(emu, ADA)
+    emu.warm()
+    assert all(p.list_json is not None for p in emu.state.projects.values() if p.org_id is not None)
+    warmed = [ada.get("/projects", params={"org_id": org, "limit": 400}).content for org in (ALPHA, BETA, DELTA)]
+    _render_afresh(emu)
+    assert [ada.get("/projects", params={"org_id": org, "limit": 400}).content for org in (ALPHA, BETA, DELTA)] == warmed
