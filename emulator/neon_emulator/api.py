@@ -322,7 +322,12 @@ class NeonApi:
             taken = 0
             org_name = json.dumps(org.name)
             if index is not None:
-                for pid in index.iter_after(cursor):
+                if needle is None or "\n" in needle:
+                    candidates = index.iter_after(cursor)
+                else:
+                    candidates = index.search_after(cursor, needle,
+                                                    lambda pid: pid + "\n" + source[pid].name.lower())
+                for pid in candidates:
                     project = source[pid]
                     if needle is not None and needle not in pid and needle not in project.name.lower():
                         continue

@@ -258,3 +258,31 @@ def test_a_warmed_emulator_serves_the_same_pages(make_emu):
     warmed = [ada.get("/projects", params={"org_id": org, "limit": 400}).content for org in (ALPHA, BETA, DELTA)]
     _render_afresh(emu)
     assert [ada.get("/projects", params={"org_id": org, "limit": 400}).content for org in (ALPHA, BETA, DELTA)] == warmed
+
+
+def test_search_finds_what_a_test_of_every_project_finds_before_and_after_moves(make_emu):
+    """The search text is cached per organization (SortedIds.search_after): it must follow every change."""
+    emu = make_emu(basic_scenario())
+    ada = Client(emu, ADA)
+
+    def searched(org, needle, limit=400):
+        return [p["id"] for p in ada.get("/projects", params={"org_id": org, "search": needle,
+                                                                "limit": limit}).json()["projects"]]
+
+    def expected(org, needle):
+        with emu.state.lock:
+            return sorted(pid for pid, p in emu.state.projects.items()
+                          if p.org_id == org and (needle.lower() in pid or needle.lower() in p.name.lower()))
+
+    needles = ["alpha", "1000000", "one", "-", "ALPHA-T", "zzz-none"]
+    for needle in needles:
+        assert searched(ALPHA, needle) == expected(ALPHA, needle), needle
+    assert ada.transfer(ALPHA, BETA, ["alpha-one-10000001"]).status_code == 200
+    for org in (ALPHA, BETA):
+        for needle in needles:
+            assert searched(org, needle) == expected(org, needle), (org, needle)
+    # A cursor resumes after the last id of the page before, as without a search.
+    first = searched(ALPHA, "alpha", limit=1)
+    rest = [p["id"] for p in ada.get("/projects", params={"org_id": ALPHA, "search": "alpha", "limit": 400,
+                                                          "cursor": first[0]}).json()["projects"]]
+    assert first + rest == expected(ALPHA, "alpha")
