@@ -486,7 +486,7 @@ def _progress(row):
 # report
 
 
-def target_checks(row, fixed):
+def target_checks(row, fixed, fixed_module=None):
     """-> {name: True/False/None} for one run of ours."""
     checks = {"requests": row["requests"] <= row["lb"] + 2, "rss": row["rss_mb"] < 150, "no429": row["n429"] == 0,
               "rate": row["max_1s"] <= 40 and row["max_60s"] <= 700}
@@ -494,8 +494,11 @@ def target_checks(row, fixed):
         budget = 1.1 * row["critical_path"] * row["latency"] / 1000.0
         checks["time"] = row["wall"] <= budget + row.get("fixed", fixed)
         checks["api"] = row["request_span"] <= budget
+        # The module's own process, start to exit: free of ansible-playbook's run-to-run noise (+-0.3 s here).
+        checks["module"] = (row["module_wall"] <= budget + fixed_module
+                            if fixed_module is not None and row.get("module_wall") is not None else None)
     else:
-        checks["time"] = checks["api"] = None
+        checks["time"] = checks["api"] = checks["module"] = None
     if row["shape"].startswith("handful"):
         checks["handful"] = row.get("next_pages", row["list_pages"]) == 0 and row["requests"] <= 4 * HANDFUL
     return checks
@@ -549,7 +552,9 @@ def write_markdown(results, fixed_by_run, path):
         "module run that ends before any request (%s; module process alone %s): ansible-playbook start-up, "
         "module packaging and Python imports." % (fmt_time(fixed["wall"]), fmt_time(fixed["module_wall"])),
         "- **cp**: critical path, the most requests that had to follow one another (pairwise disjoint in time "
-        "in the emulator's log); time target at 30 ms: wall <= 1.1 x cp x 30 ms + fixed. The API phase column "
+        "in the emulator's log); time target at 30 ms: wall <= 1.1 x cp x 30 ms + fixed. The module process column "
+        "applies the same target to the module's own process (start to exit, against its own fixed start-up), "
+        "which leaves out ansible-playbook's run-to-run noise. The API phase column "
         "splits the span per cp request into the emulator's time (from receiving the request to writing its "
         "answer: the injected latency, then its own work) and the module's (from there to its next request: "
         "the answer's transfer, reading and decoding it where it cannot overlap, and sending the next request).",
@@ -590,22 +595,24 @@ def write_markdown(results, fixed_by_run, path):
 
     # targets
     lines += ["## Targets", "",
-              "| job | N | latency | run | requests <= lb+2 | time: wall <= 1.1 cp x lat + fixed | API phase: span <= "
-              "1.1 cp x lat | RSS < 150 MB | 429s = 0 | <= 40/s, 700/min | handful |",
-              "|---|---:|---:|---|---|---|---|---|---|---|---|"]
+              "| job | N | latency | run | requests <= lb+2 | time: wall <= 1.1 cp x lat + fixed | module process: "
+              "<= 1.1 cp x lat + its fixed | API phase: span <= 1.1 cp x lat | RSS < 150 MB | 429s = 0 | "
+              "<= 40/s, 700/min | handful |",
+              "|---|---:|---:|---|---|---|---|---|---|---|---|---|"]
     misses = []
     for key in keys:
         o = ours[key]
-        c = target_checks(o, fixed["wall"])
+        c = target_checks(o, fixed["wall"], fixed["module_wall"])
 
         def mark(value, detail):
             return "-" if value is None else ("yes" if value else "**NO**") + " (%s)" % detail
         api_budget = 1.1 * o["critical_path"] * o["latency"] / 1000.0
         budget = api_budget + o.get("fixed", fixed["wall"])
-        lines.append("| %s | %s | %d ms | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %d ms | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             key[0], fmt_n(key[1]), key[2], key[3],
             mark(c["requests"], "%d <= %d" % (o["requests"], o["lb"] + 2)),
             mark(c["time"], "%.2f <= %.2f s" % (o["wall"], budget)),
+            mark(c.get("module"), "%.2f <= %.2f s" % (o.get("module_wall") or 0, api_budget + fixed["module_wall"])),
             mark(c["api"], "%.2f <= %.2f s, cp %d%s" % (
                 o["request_span"], api_budget, o["critical_path"],
                 "; emulator %.1f + module %.1f ms per cp request" % (
@@ -621,7 +628,8 @@ def write_markdown(results, fixed_by_run, path):
             if value is False:
                 misses.append((key, name))
     lines += ["", "Missed: %d of %d checks." % (len(misses), sum(
-        1 for key in keys for v in target_checks(ours[key], fixed["wall"]).values() if v is not None)), ""]
+        1 for key in keys for v in target_checks(ours[key], fixed["wall"], fixed["module_wall"]).values()
+        if v is not None)), ""]
 
     # full table
     lines += ["## All runs", "",
