@@ -266,8 +266,8 @@ def test_search_finds_what_a_test_of_every_project_finds_before_and_after_moves(
     ada = Client(emu, ADA)
 
     def searched(org, needle, limit=400):
-        return [p["id"] for p in ada.get("/projects", params={"org_id": org, "search": needle,
-                                                                "limit": limit}).json()["projects"]]
+        query = {"org_id": org, "search": needle, "limit": limit}
+        return [p["id"] for p in ada.get("/projects", params=query).json()["projects"]]
 
     def expected(org, needle):
         with emu.state.lock:
