@@ -20,6 +20,7 @@ merged by (implementation, shape, N, latency, phase), so `make bench` then `make
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -304,19 +305,25 @@ def measure_fixed(ansible, emu, repeat=5):
             "walls": walls, "rss_kb": record["maxrss_kb"], "load": _load()}
 
 
-def _freeze():
-    """Keep the emulator's millions of objects out of the collector: a full collection of a 100,000-project
+@contextlib.contextmanager
+def _bench_emulator(scenario, latency):
+    """A fresh emulator as the bench needs it: warm (a server that has served before: the bench measures the
+    module, not first renderings), and out of the garbage collector, since a full collection of a 100,000-project
     emulator pauses its answers for ~50 ms, which would be charged to the module."""
-    gc.collect()
-    gc.freeze()
+    emu = Emulator(scenario, latency_ms=latency).start()
+    try:
+        emu.warm()
+        gc.collect()
+        gc.freeze()
+        yield emu
+    finally:
+        emu.stop()
+        gc.unfreeze()
 
 
 def run_ours(job, n, shape, latency, fixed, ansible):
-    emu = Emulator(job["scenario"], latency_ms=latency).start()
-    emu.warm()      # a server that has served before: the bench measures the module, not first renderings
-    _freeze()
-    rows = []
-    try:
+    with _bench_emulator(job["scenario"], latency) as emu:
+        rows = []
         params = dict(job["params"], api_key=KEY, api_url=emu.api_url, skip_blocked=False)
         for phase in ("first", "rerun"):
             owners = emu.ownership()
@@ -343,20 +350,14 @@ def run_ours(job, n, shape, latency, fixed, ansible):
                 row["error"] = (result.get("msg") or proc.stdout[-2000:])[:500]
             rows.append(row)
             _progress(row)
-    finally:
-        emu.stop()
-        gc.unfreeze()
     return rows
 
 
 def run_naive(job, n, shape, latency, budget, workdir):
     scenario = dict(job["scenario"], settings={"rate_limit": False})
-    emu = Emulator(scenario, latency_ms=latency).start()
-    emu.warm()
-    _freeze()
-    job = dict(job, scenario_orgs=[o["id"] for o in scenario["orgs"]])
-    rows = []
-    try:
+    with _bench_emulator(scenario, latency) as emu:
+        job = dict(job, scenario_orgs=[o["id"] for o in scenario["orgs"]])
+        rows = []
         # Started through _interp.py like the module: ru_maxrss of a child that was (v)forked from this big bench
         # process would report this process's resident set, copied at the fork, instead of the script's own.
         capture = os.path.join(workdir, "naive-capture")
@@ -418,9 +419,6 @@ def run_naive(job, n, shape, latency, budget, workdir):
             row["ok"] = all(after.get(pid) == DEST for pid in job["expected"])
             rows.append(row)
             _progress(row)
-    finally:
-        emu.stop()
-        gc.unfreeze()
     return rows
 
 
