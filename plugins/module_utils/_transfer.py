@@ -279,7 +279,7 @@ class TransferJob:
         first, orgs = self.client.parallel(lambda read: read(), [
             lambda: self._scan(destination, set(requested), first_page_only=True)[0], self._visible_orgs])
         # On a rerun into a small destination its first page answers everything.
-        owners, kinds = dict(first or {}), {}
+        owners, kinds = first, {}
         rest = [pid for pid in requested if pid not in owners]
         others = [org["id"] for org in orgs if org["id"] != destination]
         if rest and len(others) <= 2:
